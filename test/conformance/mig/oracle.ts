@@ -302,6 +302,8 @@ export interface MessageCheck {
   /** MIG's own number (fixed size or minimum) the walk was checked against. */
   migSize: number;
   variable: boolean;
+  /** Names of the in-line variable-size fields (0 bytes towards the minimum size). */
+  variableFields: string[];
 }
 
 /** A layout plus, per routine, the size facts it was checked with. */
@@ -462,6 +464,20 @@ function structShape(ms: Member[]): string {
     .join(' ');
 }
 
+/**
+ * The receiving side's quick-check templates (`const mach_msg_type_t xCheck`) must agree
+ * with the sender's templates on size, number and inline (names differ: in- vs out-name).
+ */
+function crossCheck(fields: FieldLayout[], checks: Map<string, Template>, ctx: string): void {
+  for (const f of fields) {
+    const c = checks.get(`${f.name}Check`);
+    if (!c) continue;
+    if (c.size !== f.msgt_size || c.number !== f.msgt_number || c.inline !== f.inline) {
+      fail(`${ctx}: field ${f.name}: check template ${c.size}/${c.number}/${c.inline} vs sent ${f.msgt_size}/${f.msgt_number}/${f.inline}`);
+    }
+  }
+}
+
 /** Run-time poly name assignments `PTR->xType.msgt[l]_name = VAR;`, by descriptor name. */
 function polyAssignments(text: string, ptr: 'InP' | 'OutP'): Map<string, string> {
   const out = new Map<string, string>();
@@ -474,6 +490,7 @@ interface Walk {
   fields: FieldLayout[];
   size: number;
   variable: boolean;
+  variableFields: string[];
 }
 
 /** Walks a Request/Reply typedef, taking each data size from its descriptor template. */
@@ -486,6 +503,7 @@ function walk(
   if (members[0]?.kind !== 'header' || members[0].name !== 'Head') fail(`${ctx}: does not start with Head`);
   let offset = 32;
   let variable = false;
+  const variableFields: string[] = [];
   const fields: FieldLayout[] = [];
   let i = 1;
   while (i < members.length) {
@@ -539,9 +557,12 @@ function walk(
       fail(`${where}: variable array with ${padBytes} pad bytes`);
     }
     fields.push(field);
-    if (isVar) variable = true;
+    if (isVar) {
+      variable = true;
+      variableFields.push(base);
+    }
   }
-  return { fields, size: offset, variable };
+  return { fields, size: offset, variable, variableFields };
 }
 
 function sizeOf(n: number, variable: boolean): MessageSize {
@@ -639,7 +660,9 @@ export function analyzeMigC(userC: string, serverC: string): MigCAnalysis {
       const us = one(/^\tmsgh_size = (\d+) \+ /m, u.text, `${ctx}: user request size`);
       if (Number(us[1]) !== reqSize) fail(`${ctx}: user minimum ${us[1]} vs server minimum ${reqSize}`);
     }
+    const sTemplates = parseTemplates(s.text, `${ctx} (server)`);
     if (req.size !== reqSize) fail(`${ctx}: request walk gives ${req.size} bytes, MIG says ${reqSize}`);
+    crossCheck(req.fields, sTemplates, `${ctx} request`);
     const request: RequestLayout = {
       id,
       bits: requestBits(u.text, ctx),
@@ -655,7 +678,6 @@ export function analyzeMigC(userC: string, serverC: string): MigCAnalysis {
       const sRep = parseStruct(s.text, 'Reply', `${ctx} (server)`);
       const uRep = parseStruct(u.text, 'Reply', `${ctx} (user)`);
       if (structShape(uRep) !== structShape(sRep)) fail(`${ctx}: user and server Reply typedefs differ`);
-      const sTemplates = parseTemplates(s.text, `${ctx} (server)`);
       if (sTemplates.has('RetCodeType')) fail(`${ctx}: server stub declares its own RetCodeType`);
       sTemplates.set('RetCodeType', retCode);
       if (sRep[1]?.kind !== 'desc' || sRep[1].name !== 'RetCodeType') fail(`${ctx}: reply does not start with RetCode`);
@@ -681,14 +703,15 @@ export function analyzeMigC(userC: string, serverC: string): MigCAnalysis {
       }
       if (rep.variable !== repVariable) fail(`${ctx}: reply variability disagrees with MIG's size check`);
       if (rep.size !== repSize) fail(`${ctx}: reply walk gives ${rep.size} bytes, MIG says ${repSize}`);
+      crossCheck(rep.fields, uTemplates, `${ctx} reply`);
       reply = { id: replyId, complex: noArgs ? false : replyComplex(s.text), size: sizeOf(repSize, repVariable), fields: rep.fields };
-      replyCheck = { walkedSize: rep.size, migSize: repSize, variable: repVariable };
+      replyCheck = { walkedSize: rep.size, migSize: repSize, variable: repVariable, variableFields: rep.variableFields };
     } else if (/^\tReply \*OutP/m.test(u.text)) {
       fail(`${ctx}: simpleroutine with a reply`);
     }
 
     routines.push({ name: u.name, kind: u.kind, number, request, reply });
-    checks.push({ routine: u.name, request: { walkedSize: req.size, migSize: reqSize, variable: req.variable }, reply: replyCheck });
+    checks.push({ routine: u.name, request: { walkedSize: req.size, migSize: reqSize, variable: req.variable, variableFields: req.variableFields }, reply: replyCheck });
   }
   const named = new Set(routines.map((r) => `_X${r.name}`));
   for (const e of entries) if (e !== '0' && !named.has(e)) fail(`routine table entry ${e} has no stub`);
