@@ -19,9 +19,10 @@
  *    from the **server** stub, the side that writes the reply, consistent with the reply
  *    fields: `OutP->Head.msgh_bits |= MACH_MSGH_BITS_COMPLEX;` unconditionally → `true`,
  *    `msgh_simple = TRUE;` + `if (!msgh_simple) ...` → `"dynamic"`, otherwise `false`.
- *    (The user stub's check may differ: it expects the out-names, e.g. a
- *    `polymorphic|MACH_MSG_TYPE_PORT_SEND_ONCE` reply field is "dynamic" for the server
- *    but "must be complex" for the user.)
+ *    (The user stub's check differs in 282 routine-variants of the corpus: it goes by
+ *    out-names, so a `MACH_MSG_TYPE_PORT_SEND_ONCE` reply field — in-name polymorphic,
+ *    out-name 18, e.g. mach_port_request_notification's `previous` — is "dynamic" for
+ *    the server but "must be complex" for the user.)
  *  - Sizes: request — the user stub's `_Static_assert(sizeof(Request) == N)` (fixed) or
  *    the server's TypeCheck `msgh_size < N` (variable, `{ min: N }`), cross-checked with
  *    the server's `msgh_size != N` / the user's `msgh_size = N + ...`; reply — the user
@@ -45,6 +46,9 @@
  *    must be exactly what rounds the data to 4 bytes, and the walk's total must equal
  *    MIG's own size constants (fixed size, or the minimum of a variable message); any
  *    disagreement is an `OracleError` (a harness error, never a "rejected" file).
+ *    Also checked: the user and server typedefs have the same members (C types aside),
+ *    and the receiver's quick-check templates (`xCheck`) agree with the sender's on
+ *    size, number and inline.
  *
  * KernelServer/KernelUser variants need no special case: their 64-bit port fields and
  * out-name reply templates are simply what the C says.
