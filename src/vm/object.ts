@@ -1,0 +1,248 @@
+/*
+ * File: vm/object.ts
+ * Purpose: the VM object (GNU Mach's struct vm_object, vm/vm_object.[ch]): reference
+ *          counting, resident pages, shadow chains and their collapse, the name identity
+ *          vm_region reports.
+ *
+ * Reference accounting follows spec §1.6: every map entry holds one reference, clipping
+ * adds one, deleting an entry drops one, a same-object merge drops one, a shadow holds
+ * one on the object it shadows. An object whose count reaches 0 is terminated: its pages
+ * are freed and the reference it held on its shadow is dropped in turn.
+ *
+ * Not modelled yet (pager work): the pager, pager_request ports and pager_initialized/
+ * pager_ready waits, can_persist and the object cache, absent/busy pages, paging_offset.
+ * `pager_created` and `paging_in_progress` are kept because the merge rules read them.
+ */
+
+import { PAGE_SIZE } from './vm_param.js';
+import { VmPage } from './page.js';
+
+/** MEMORY_OBJECT_COPY_NONE / _DELAY. (COPY_CALL needs a pager to ask; pager work.) */
+export type memory_object_copy_strategy_t = 'none' | 'delay';
+
+let nextNameId = 1;
+let nextObjectId = 1;
+
+/**
+ * The object's "name" port (pager_name): what vm_region hands out as object_name.
+ * Made once per object by vm_object_allocate; a collapse passes the backing object's
+ * name up to the survivor, so the name seen through a shadow chain stays stable.
+ */
+export class VmObjectName {
+  readonly id = nextNameId++;
+}
+
+export class VmObject {
+  /** A serial number, for debugging output only. */
+  readonly id = nextObjectId++;
+  ref_count = 1;
+  /** Size of the object's offset space (meaningful for internal objects). */
+  size: number;
+  /** Made by the kernel (anonymous memory), as opposed to backed by a user pager. */
+  internal = true;
+  /** Contents need not survive the last reference. */
+  temporary = true;
+  /** A pager port exists (external objects; internal ones once paged out). */
+  pager_created = false;
+  /** Carries pageout data to a pager (vm_pageout.c). */
+  used_for_pageout = false;
+  /** Paging operations under way; 0 at rest. */
+  paging_in_progress = 0;
+  /** The object this one shadows (copy-on-write), and where in it this object starts. */
+  shadow: VmObject | null = null;
+  shadow_offset = 0;
+  /** The copy object made by an asymmetric (delayed) copy of this object. */
+  copy: VmObject | null = null;
+  /** Some other object shadows this one. */
+  shadowed = false;
+  /** Copies must be delayed copies (set on objects shared through fork). */
+  use_shared_copy = false;
+  copy_strategy: memory_object_copy_strategy_t = 'none';
+  /** The name port; null only once the object has been terminated. */
+  pager_name: VmObjectName | null = new VmObjectName();
+  alive = true;
+  /** Resident pages by offset (GNU Mach's memq plus the page hash). */
+  readonly memq = new Map<number, VmPage>();
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  get resident_page_count(): number {
+    return this.memq.size;
+  }
+}
+
+/**
+ * vm_object_allocate (vm/vm_object.c): a new internal, temporary object of the given
+ * size with one reference and a fresh name.
+ */
+export function vm_object_allocate(size: number): VmObject {
+  return new VmObject(size);
+}
+
+/**
+ * The VM object vm_object_enter (vm/vm_object.c) makes for a memory object seen for the
+ * first time: external (not internal, not temporary), pager_created, one reference.
+ * The pager port and the pager's attributes (copy strategy...) are pager work; the copy
+ * strategy the pager would declare is given here.
+ */
+export function vm_object_allocate_external(size: number, copy_strategy: memory_object_copy_strategy_t): VmObject {
+  const object = new VmObject(size);
+  object.internal = false;
+  object.temporary = false;
+  object.pager_created = true;
+  object.copy_strategy = copy_strategy;
+  return object;
+}
+
+/** vm_object_reference (vm/vm_object.c): one more reference. A NULL object is ignored. */
+export function vm_object_reference(object: VmObject | null): void {
+  if (object === null) return;
+  if (object.ref_count <= 0) throw new Error(`vm_object_reference: object ${object.id} is dead`);
+  object.ref_count++;
+}
+
+/**
+ * vm_object_deallocate (vm/vm_object.c): drop a reference. At zero the object is
+ * terminated and the reference it held on its shadow is dropped the same way.
+ */
+export function vm_object_deallocate(object: VmObject | null): void {
+  while (object !== null) {
+    if (object.ref_count <= 0) throw new Error(`vm_object_deallocate: object ${object.id} is dead`);
+    if (--object.ref_count > 0) return;
+    const shadow = object.shadow;
+    vm_object_terminate(object);
+    object = shadow;
+  }
+}
+
+/*
+ * vm_object_terminate (vm/vm_object.c): free the pages of an object nobody references.
+ * If it was its shadow's copy object, the shadow forgets it. The shadow reference is the
+ * caller's to drop.
+ */
+function vm_object_terminate(object: VmObject): void {
+  object.alive = false;
+  if (object.shadow !== null) object.shadow.copy = null;
+  object.memq.clear();
+  object.pager_name = null;
+}
+
+/** vm_page_lookup (vm/vm_resident.c): the resident page at `offset`, or null. */
+export function vm_page_lookup(object: VmObject, offset: number): VmPage | null {
+  return object.memq.get(offset) ?? null;
+}
+
+/**
+ * vm_page_alloc (vm/vm_resident.c): make a new (zero) page resident at `offset`.
+ * Conditions: offset is page aligned and no page is resident there.
+ */
+export function vm_page_alloc(object: VmObject, offset: number): VmPage {
+  if (offset % PAGE_SIZE !== 0) throw new RangeError(`vm_page_alloc: offset ${offset} is not page aligned`);
+  if (object.memq.has(offset)) throw new Error(`vm_page_alloc: object ${object.id} already has a page at ${offset}`);
+  const page = new VmPage(object, offset);
+  object.memq.set(offset, page);
+  return page;
+}
+
+/** vm_page_rename (vm/vm_resident.c): move a page to another object and offset. */
+function vm_page_rename(page: VmPage, object: VmObject, offset: number): void {
+  page.object.memq.delete(page.offset);
+  page.object = object;
+  page.offset = offset;
+  object.memq.set(offset, page);
+}
+
+/**
+ * vm_object_page_remove (vm/vm_object.c): free the resident pages at offsets in
+ * [start, end). Like gnumach, looks pages up one by one when the range is small
+ * compared with the number resident, and scans the resident set otherwise.
+ */
+export function vm_object_page_remove(object: VmObject, start: number, end: number): void {
+  if ((end - start) / PAGE_SIZE < object.memq.size / 16) {
+    for (let offset = start; offset < end; offset += PAGE_SIZE) object.memq.delete(offset);
+  } else {
+    for (const offset of object.memq.keys()) {
+      if (start <= offset && offset < end) object.memq.delete(offset);
+    }
+  }
+}
+
+/**
+ * vm_object_shadow (vm/vm_object.c): make a new object of `length` bytes that shadows
+ * `object` from `offset`. The caller's reference moves into the new object's shadow
+ * pointer, so no count changes; the caller now holds the new object at offset 0.
+ */
+export function vm_object_shadow(object: VmObject | null, offset: number, length: number): { object: VmObject; offset: number } {
+  const result = vm_object_allocate(length);
+  result.shadow = object;
+  result.shadow_offset = offset;
+  return { object: result, offset: 0 };
+}
+
+/**
+ * vm_object_name (vm/vm_object.c): the name of the bottom object of the shadow chain,
+ * or null for a NULL object.
+ */
+export function vm_object_name(object: VmObject | null): VmObjectName | null {
+  if (object === null) return null;
+  while (object.shadow !== null) object = object.shadow;
+  return object.pager_name;
+}
+
+/**
+ * vm_object_collapse (vm/vm_object.c): shorten the shadow chain below `object`.
+ *
+ * While `object` has no pager and no paging under way, and its backing object (shadow)
+ * is internal, idle, and not itself backed by an object that has a copy object:
+ *  - if `object` holds the only reference to the backing object, absorb it: pages move up
+ *    unless the parent has one at that offset or they fall outside the parent; the
+ *    backing object's pager state and name pass to `object`; `object` shadows what the
+ *    backing object shadowed;
+ *  - otherwise, if the backing object has no pager and every one of its pages is hidden
+ *    by a page of `object`, bypass it: `object` shadows the next object down directly.
+ * Conditions: object may be null (nothing happens).
+ */
+export function vm_object_collapse(object: VmObject | null): void {
+  for (;;) {
+    if (object === null || object.pager_created || object.paging_in_progress !== 0) return;
+    const backing = object.shadow;
+    if (backing === null) return;
+    if (!backing.internal || backing.paging_in_progress !== 0) return;
+    if (backing.shadow !== null && backing.shadow.copy !== null) return;
+
+    const backing_offset = object.shadow_offset;
+    const size = object.size;
+
+    if (backing.ref_count === 1) {
+      for (const page of [...backing.memq.values()]) {
+        const new_offset = page.offset - backing_offset;
+        if (page.offset < backing_offset || new_offset >= size || object.memq.has(new_offset)) {
+          backing.memq.delete(page.offset);
+        } else {
+          vm_page_rename(page, object, new_offset);
+        }
+      }
+      object.pager_created = backing.pager_created;
+      object.pager_name = backing.pager_name;
+      object.shadow = backing.shadow;
+      object.shadow_offset += backing.shadow_offset;
+      backing.alive = false;
+      backing.ref_count = 0;
+      backing.pager_name = null;
+    } else {
+      if (backing.pager_created) return;
+      for (const page of backing.memq.values()) {
+        const new_offset = page.offset - backing_offset;
+        // gnumach tests new_offset <= size here (not <), kept as is.
+        if (page.offset >= backing_offset && new_offset <= size && !object.memq.has(new_offset)) return;
+      }
+      vm_object_reference(backing.shadow);
+      object.shadow = backing.shadow;
+      object.shadow_offset += backing.shadow_offset;
+      if (backing.copy === object) backing.copy = null;
+      backing.ref_count--;
+    }
+  }
+}
