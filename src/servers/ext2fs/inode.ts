@@ -161,7 +161,7 @@ export function parseInode(sb: Ext2Superblock, ino: number, raw: Uint8Array): Ex
   const type = fileTypeOfMode(i_mode);
   let size = i_size;
   if (sb.s_rev_level >= 1 && type === 'regular') size += i_size_high * 0x1_0000_0000;
-  if (size > Number.MAX_SAFE_INTEGER) throw corrupt(`inode ${ino}: size out of range`);
+  if (size > Number.MAX_SAFE_INTEGER) throw corrupt(`inode ${ino}: i_size_high ${i_size_high}: size past 2^53 bytes`);
 
   return {
     ino,
