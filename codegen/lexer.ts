@@ -124,6 +124,7 @@ export class Lexer {
         let j = i + 1;
         while (j < text.length && text.charCodeAt(j) !== close && text.charCodeAt(j) !== Ch.Newline) j++;
         if (j >= text.length || text.charCodeAt(j) !== close) {
+          this.offset = j; // resume after the bad line, whoever catches this
           throw new CompileError(this.locate(start), c === Ch.Quote ? 'missing terminating " character' : 'missing terminating > character');
         }
         return this.take(mode, start, j + 1);
@@ -156,7 +157,10 @@ export class Lexer {
       // A string outside the modes that take one: an unterminated one is worth naming.
       const end = text.indexOf('"', i + 1);
       const nl = text.indexOf('\n', i + 1);
-      if (end === -1 || (nl !== -1 && nl < end)) throw new CompileError(this.locate(start), 'missing terminating " character');
+      if (end === -1 || (nl !== -1 && nl < end)) {
+        this.offset = nl === -1 ? text.length : nl; // resume after the bad line, whoever catches this
+        throw new CompileError(this.locate(start), 'missing terminating " character');
+      }
     }
     this.offset = i + 1;
     if (PUNCT.includes(text[i]!)) return this.make('punct', text[i]!, start);

@@ -85,7 +85,6 @@ class Parser {
       } catch (e) {
         if (!(e instanceof CompileError)) throw e;
         this.errors.push(e);
-        if (!(e instanceof SyntaxError)) break; // a lexical error (unterminated string) ends the file
         this.recover();
       }
     }
