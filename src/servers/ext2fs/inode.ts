@@ -108,6 +108,11 @@ export interface Ext2Inode {
   ctimeNsec: number;
   /** Derived: creation time if the inode records one. */
   crtime: number | null;
+  /**
+   * Hurd images (s_creator_os = EXT2_OS_HURD) only: osd1 is h_i_translator (the block
+   * holding the passive translator), osd2 holds h_i_mode_high and h_i_author.
+   */
+  hurd: { i_translator: number; i_mode_high: number; i_author: number } | null;
 }
 
 /** Decode a timestamp: signed 32-bit seconds plus the epoch bits and nanoseconds of `extra`. */
@@ -189,6 +194,7 @@ export function parseInode(sb: Ext2Superblock, ino: number, raw: Uint8Array): Ex
     mtimeNsec,
     ctimeNsec,
     crtime,
+    hurd: sb.s_creator_os === EXT2_OS_HURD ? { i_translator: u32(36), i_mode_high: u16(118), i_author: u32(124) } : null,
   };
 }
 

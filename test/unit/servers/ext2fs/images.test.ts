@@ -46,12 +46,25 @@ interface Variant {
   check?: (fs: Ext2Fs) => Promise<void>;
 }
 
+/** Revision 0 by hand: fixed 128-byte inodes, first inode 11, no feature words, types from inodes. */
+async function checkRev0(fs: Ext2Fs): Promise<void> {
+  expect(fs.revision).toBe(0);
+  expect(fs.inodeSize).toBe(128);
+  expect(fs.superblock.s_first_ino).toBe(11);
+  expect([fs.superblock.s_feature_compat, fs.superblock.s_feature_incompat, fs.superblock.s_feature_ro_compat]).toEqual([0, 0, 0]);
+  expect(fs.hasFiletype).toBe(false);
+  // The raw superblock really says revision 0 and carries no dynamic fields.
+  const inode = await fs.readInode(2);
+  expect(inode.i_extra_isize).toBe(0);
+  expect(inode.type).toBe('directory');
+}
+
 const VARIANTS: Variant[] = [
   { name: 'rev1, 1 KiB blocks', bs: 1024, args: ['-b', '1024', '-N', '2048'], size: '24M', tind: true, expectRevision: 1 },
   { name: 'rev1, 2 KiB blocks', bs: 2048, args: ['-b', '2048', '-N', '2048'], size: '24M', tind: false, expectRevision: 1 },
   { name: 'rev1, 4 KiB blocks', bs: 4096, args: ['-b', '4096', '-N', '2048'], size: '24M', tind: false, expectRevision: 1 },
-  { name: 'rev0, 1 KiB blocks', bs: 1024, args: ['-r', '0', '-b', '1024', '-N', '2048'], size: '24M', tind: true, expectRevision: 0 },
-  { name: 'rev0, 4 KiB blocks', bs: 4096, args: ['-r', '0', '-b', '4096', '-N', '2048'], size: '24M', tind: false, expectRevision: 0 },
+  { name: 'rev0, 1 KiB blocks', bs: 1024, args: ['-r', '0', '-b', '1024', '-N', '2048'], size: '24M', tind: true, expectRevision: 0, check: checkRev0 },
+  { name: 'rev0, 4 KiB blocks', bs: 4096, args: ['-r', '0', '-b', '4096', '-N', '2048'], size: '24M', tind: false, expectRevision: 0, check: checkRev0 },
   {
     name: 'rev1, no filetype, 128-byte inodes',
     bs: 1024,
@@ -275,6 +288,11 @@ describeE2fs('ext2 reader vs debugfs on mke2fs images', () => {
           tally.files++;
           tally.fileBytes += want.length;
         }
+        // The same reads issued all at once (as concurrent RPCs would), with cold caches.
+        fs.clearCaches();
+        const small = files.map(([, e], k) => ({ e, k })).filter(({ e }) => Number(e.size) < 1 << 20);
+        const got = await Promise.all(small.map(({ e }) => fs.read(e.ino, 0, Number(e.size))));
+        small.forEach(({ k }, j) => expect(Buffer.from(got[j]!).equals(readFileSync(join(outDir, String(k))))).toBe(true));
         removeDir(outDir);
       });
 
@@ -310,6 +328,8 @@ describeE2fs('ext2 reader vs debugfs on mke2fs images', () => {
             const nsec = t.extra === null ? 0 : t.extra >>> 2;
             expect([st[name], st[`${name}Nsec`]], `${path} ${name}`).toEqual([sec, nsec]);
           }
+          const inode = await fs.readInode(d.ino);
+          expect(inode.hurd?.i_translator ?? null, path).toBe(d.translator);
           if (d.device) {
             expect([st.rdevMajor, st.rdevMinor], path).toEqual([d.device.major, d.device.minor]);
             tally.devices++;

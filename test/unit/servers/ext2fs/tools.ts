@@ -128,6 +128,8 @@ export interface DebugfsStat {
   times: Record<'ctime' | 'atime' | 'mtime', { sec: number; extra: number | null }>;
   device: { major: number; minor: number } | null;
   fastLink: string | null;
+  /** Hurd images: the "Translator:" field. */
+  translator: number | null;
   /** Logical -> physical data blocks, from the BLOCKS section. */
   blocks: Map<number, number>;
   /** Indirect blocks by kind. */
@@ -184,6 +186,7 @@ export function parseStat(out: string): DebugfsStat {
     times: { ctime: time('ctime'), atime: time('atime'), mtime: time('mtime') },
     device: dev ? { major: +dev[1]!, minor: +dev[2]! } : null,
     fastLink: fast ? fast[1]! : null,
+    translator: /Translator: (\d+)/.exec(out) ? Number(/Translator: (\d+)/.exec(out)![1]) : null,
     blocks,
     meta,
   };
