@@ -64,6 +64,8 @@ export const EXT2_MAX_SYMLINK = 4096;
 export const EXT2_MAX_SYMLINK_FOLLOWS = 32;
 /** Largest single read() result. */
 export const EXT2_MAX_READ = 1 << 30;
+/** Most blocks one blockRange() call maps. */
+export const EXT2_MAX_RANGE = 1 << 24;
 
 /** Tuning for Ext2Fs.open(). */
 export interface Ext2OpenOptions {
@@ -331,6 +333,9 @@ export class Ext2Fs {
   async blockRange(ino: number, first: number, count: number): Promise<Uint32Array> {
     checkIndex('file block', first);
     checkIndex('block count', count);
+    if (count > EXT2_MAX_RANGE || first + count > this.blockMap.maxFileBlocks) {
+      throw new Ext2Error('EINVAL', `blockRange: ${count} blocks from ${first} (at most ${EXT2_MAX_RANGE}, below ${this.blockMap.maxFileBlocks})`);
+    }
     const inode = await this.readInode(ino);
     this.requireBlockMapped(inode, 'blockRange');
     return this.blockMap.mapRange(inode, first, count);
@@ -340,9 +345,9 @@ export class Ext2Fs {
 
   /**
    * Read file bytes [offset, offset+length) of `inode` (already decoded), clipped at EOF,
-   * holes as zeros. With `noHoles` a hole is an error (directories).
+   * holes as zeros.
    */
-  private async readData(inode: Ext2Inode, offset: number, length: number, noHoles = false): Promise<Uint8Array> {
+  private async readData(inode: Ext2Inode, offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(offset + length, inode.size);
     if (end <= offset) return new Uint8Array(0);
     if (end - offset > EXT2_MAX_READ) {
@@ -355,7 +360,7 @@ export class Ext2Fs {
       throw corrupt(`inode ${inode.ino}: size ${inode.size} beyond what the block map can address`);
     }
     const phys = await this.blockMap.mapRange(inode, firstBlock, lastBlock - firstBlock + 1);
-    return this.readMapped(inode, offset, end, firstBlock, phys, noHoles);
+    return this.readMapped(inode, offset, end, firstBlock, phys, false);
   }
 
   /**
@@ -502,10 +507,12 @@ export class Ext2Fs {
   /**
    * Resolve `path` from the root directory (a leading '/' is optional). Symlinks in the
    * middle of the path are always followed; the last component is followed unless
-   * `followSymlinks` is false. Throws ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG.
+   * `followSymlinks` is false. A trailing '/' (as in POSIX) follows the last symlink and
+   * requires a directory. Throws ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG.
    */
   async namei(path: string, opts: { followSymlinks?: boolean } = {}): Promise<number> {
-    const follow = opts.followSymlinks ?? true;
+    const mustBeDir = path.endsWith('/') && path.replace(/\/+$/, '') !== '';
+    const follow = (opts.followSymlinks ?? true) || mustBeDir;
     let follows = 0;
     // A stack of components still to resolve (reversed), and the directory we are in.
     let pending = splitPath(path).reverse();
@@ -528,6 +535,9 @@ export class Ext2Fs {
         continue;
       }
       cur = next;
+    }
+    if (mustBeDir && (await this.readInode(cur)).type !== 'directory') {
+      throw new Ext2Error('ENOTDIR', `namei ${path}: trailing "/" on a non-directory (inode ${cur})`);
     }
     return cur;
   }

@@ -419,6 +419,7 @@ describeE2fs('ext2 reader vs debugfs on mke2fs images', () => {
       });
 
       it('namei, lookup and symlinks agree with debugfs', async () => {
+        const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => (e instanceof Ext2Error ? e.code : String(e)));
         const paths = ['/a/b/c/d/e/f/g/deep.txt', '/link-dir/mid.txt', '/link-dir/up', '/a/./b/../b/mid.txt', '/small.txt', '/link-slow', '/link-fast'];
         const outs = debugfs(image, paths.map((p) => `stat ${q(p)}`));
         for (let k = 0; k < paths.length; k++) {
@@ -439,6 +440,9 @@ describeE2fs('ext2 reader vs debugfs on mke2fs images', () => {
         expect(await fs.namei('/a/b/up')).toBe(small);
         expect(await fs.namei('/link-dir/up')).toBe(small);
         expect(await fs.namei('/')).toBe(2);
+        expect(await fs.namei('/link-dir/', { followSymlinks: false })).toBe(await fs.namei('/a/b'));
+        expect(await fs.namei('/link-dir', { followSymlinks: false })).not.toBe(await fs.namei('/a/b'));
+        expect(await codeOf(fs.namei('/small.txt/'))).toBe('ENOTDIR');
         expect(await fs.namei('')).toBe(2);
         expect(await fs.namei('/..')).toBe(2);
         expect(await fs.namei('/a/b/c/d/e/f/g/../../../../../../..')).toBe(2);
@@ -447,7 +451,6 @@ describeE2fs('ext2 reader vs debugfs on mke2fs images', () => {
         expect(await fs.readlink(await fs.namei('/link-slow', { followSymlinks: false }))).toBe('./'.repeat(40) + 'a/b/c/d/e/f/g/deep.txt');
         const blockLink = await fs.readlink(await fs.namei('/link-block', { followSymlinks: false }));
         expect(blockLink).toBe('s/'.repeat(Math.floor((v.bs - 10) / 2)) + 'end');
-        const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => (e instanceof Ext2Error ? e.code : String(e)));
         expect(await codeOf(fs.namei('/loop1'))).toBe('ELOOP');
         expect(await codeOf(fs.namei('/link-dangling'))).toBe('ENOENT');
         expect(await codeOf(fs.namei('/nope'))).toBe('ENOENT');
