@@ -3,7 +3,7 @@
  * Purpose: emit the three outputs of one .defs: X.user.ts, X.server.ts, X.msgids.json.
  */
 
-import type { StatementStructures } from 'ts-morph';
+import type { Statement } from './source.js';
 import type { MigModule } from '../compile.js';
 import { CompileErrors } from '../diagnostic.js';
 import type { EmitContext } from './common.js';
@@ -31,7 +31,7 @@ export async function emitModule(mod: MigModule, opts: EmitOptions): Promise<Emi
   const rtImport = opts.runtimeImport.replace(/\/$/, '');
   const sub = mod.subsystem;
 
-  const user: StatementStructures[] = [
+  const user: Statement[] = [
     `${generatedHeader(opts.sourceName)}\n// Subsystem ${sub.name} (${sub.base}): the client stubs, one per routine, as GNU MIG's user side.`,
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: `${rtImport}/mig.js`, namedImports: ['mig_rpc', 'mig_send', 'mig_check_reply', 'mig_check_type', 'mig_complex', 'mig_string', 'msgSize', 'port_name', 'port_value', 'ports_value', 'int_value', 'bool_value', 'string_value', 'bytes_value', 'ints_value', 'ints_to_bytes', 'bytes_to_ints', 'check_length', 'MigBadArguments', { name: 'MachPort', isTypeOnly: true }] },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: `${rtImport}/message.js`, namedImports: ['MACH_MSG_TYPE_PORT_ANY', 'MACH_RCV_TIMEOUT', { name: 'MachMsgItem', isTypeOnly: true }] },
@@ -39,7 +39,7 @@ export async function emitModule(mod: MigModule, opts: EmitOptions): Promise<Emi
     ...typeAliases(mod.routines, 'user'),
     ...mod.routines.map((rt) => userFunction(rt, cx)),
   ];
-  const server: StatementStructures[] = [
+  const server: Statement[] = [
     `${generatedHeader(opts.sourceName)}\n// Subsystem ${sub.name} (${sub.base}): the work functions a server implements and the demux that calls them.`,
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: `${rtImport}/mig.js`, namedImports: ['mig_reply', 'mig_finish', 'mig_fail', 'mig_check_type', 'mig_complex', 'mig_string', 'msgSize', 'port_name', 'port_value', 'ports_value', 'int_value', 'bool_value', 'string_value', 'bytes_value', 'ints_value', 'ints_to_bytes', 'bytes_to_ints', 'check_length', 'RETCODE_TYPE', { name: 'MachMsg', isTypeOnly: true }, { name: 'MachPort', isTypeOnly: true }, { name: 'MigDemux', isTypeOnly: true }, { name: 'MigResult', isTypeOnly: true }, { name: 'MigRoutineInfo', isTypeOnly: true }] },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: `${rtImport}/message.js`, namedImports: ['MACH_MSG_TYPE_PORT_ANY', 'MACH_MSGH_BITS_LOCAL', 'MACH_MSGH_BITS_REMOTE', { name: 'MachMessage', isTypeOnly: true }, { name: 'MachMsgItem', isTypeOnly: true }] },

@@ -18,7 +18,8 @@
  * and a demux `mach_port_server(impl): MigDemux` with MIG's routine table.
  */
 
-import type { FunctionDeclarationStructure, InterfaceDeclarationStructure, OptionalKind, StatementStructures } from 'ts-morph';
+import type { FunctionDeclarationStructure, InterfaceDeclarationStructure } from 'ts-morph';
+import type { Statement } from './source.js';
 import { StructureKind } from 'ts-morph';
 import type { MigModule } from '../compile.js';
 import {
@@ -79,7 +80,7 @@ function serverOutType(a: Argument): string {
   }
 }
 
-export function implInterface(mod: MigModule): OptionalKind<InterfaceDeclarationStructure> {
+export function implInterface(mod: MigModule): InterfaceDeclarationStructure {
   const cx = { base: mod.subsystem.base };
   return {
     kind: StructureKind.Interface,
@@ -96,7 +97,7 @@ export function implInterface(mod: MigModule): OptionalKind<InterfaceDeclaration
 }
 
 /** `_X<routine>`: check the request, call the work function, build the reply. */
-export function serverStub(rt: Routine, mod: MigModule, cx: EmitContext): OptionalKind<FunctionDeclarationStructure> {
+export function serverStub(rt: Routine, mod: MigModule, cx: EmitContext): FunctionDeclarationStructure {
   const reqFields = rt.args.filter((a) => akCheck(a.kind, akbRequest) && a.type !== null);
   const replyFields = rt.args.filter((a) => akCheck(a.kind, akbReply) && a.type !== null);
   const lines: string[] = [];
@@ -184,7 +185,7 @@ export function serverStub(rt: Routine, mod: MigModule, cx: EmitContext): Option
 }
 
 /** The demux factory: the routine table and MIG's id check, around the per-routine stubs. */
-export function demuxFactory(mod: MigModule, cx: EmitContext): StatementStructures[] {
+export function demuxFactory(mod: MigModule, cx: EmitContext): Statement[] {
   const name = ident(mod.serverDemux);
   const base = mod.subsystem.base;
   const table: string[] = [];
@@ -220,7 +221,7 @@ export function demuxFactory(mod: MigModule, cx: EmitContext): StatementStructur
 }
 
 /** Print a nested function declaration into a writer (stubs live inside the factory, closing over impl). */
-function printFunction(w: import('ts-morph').CodeBlockWriter, f: OptionalKind<FunctionDeclarationStructure>): void {
+function printFunction(w: import('ts-morph').CodeBlockWriter, f: FunctionDeclarationStructure): void {
   w.writeLine(`/** ${(f.docs?.[0] as { description: string }).description} */`);
   w.write(`function ${f.name}(${(f.parameters ?? []).map((p) => `${p.name}: ${p.type as string}`).join(', ')}): ${f.returnType as string} `).block(() => {
     for (const s of f.statements as string[]) w.writeLine(s);

@@ -7,7 +7,10 @@
  * `tsmig layout` and the semantic checks start fast.
  */
 
-import type { Project, StatementStructures } from 'ts-morph';
+import type { Project, StatementStructures, WriterFunction } from 'ts-morph';
+
+/** One statement of a generated file: a structure, code text, or a writer. */
+export type Statement = string | WriterFunction | StatementStructures;
 
 let project: Project | undefined;
 let tsMorph: typeof import('ts-morph') | undefined;
@@ -24,7 +27,7 @@ export function generatedHeader(sourceName: string): string {
 }
 
 /** Print statements as a source file (in memory; nothing touches the disk here). */
-export async function printSource(fileName: string, statements: StatementStructures[]): Promise<string> {
+export async function printSource(fileName: string, statements: Statement[]): Promise<string> {
   const m = await loadTsMorph();
   project ??= new m.Project({
     useInMemoryFileSystem: true,

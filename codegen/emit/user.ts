@@ -81,7 +81,7 @@ function headerDisposition(a: Argument | null): string {
   return String(it.inName);
 }
 
-export function userFunction(rt: Routine, cx: EmitContext): OptionalKind<FunctionDeclarationStructure> {
+export function userFunction(rt: Routine, cx: EmitContext): FunctionDeclarationStructure {
   const params = userParams(rt);
   const outs = userOuts(rt);
   const req = rt.requestPort!;

@@ -14,6 +14,7 @@ import {
   analyzeMigC,
   DEFAULT_DEFINES,
   layoutFromMigC,
+  mapLimit,
   OracleError,
   rejectionReason,
   requireMig,
@@ -394,20 +395,6 @@ function offsetProblems(where: string, msg: MessageLayout, check: MessageCheck):
   if (off !== size || off !== check.migSize) problems.push(`${where}: fields add up to ${off}, layout says ${size}, MIG says ${check.migSize}`);
   if ((typeof msg.size !== 'number') !== check.variableFields.length > 0) problems.push(`${where}: size form vs variable fields`);
   return problems;
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 const EXPECTED_REJECTED = [

@@ -731,3 +731,18 @@ export function analyzeMigC(userC: string, serverC: string): MigCAnalysis {
 export function layoutFromMigC(userC: string, serverC: string): Layout {
   return analyzeMigC(userC, serverC).layout;
 }
+
+/** Run `fn` over `items` with at most `limit` running at once (MIG processes, say); results in order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
