@@ -87,6 +87,8 @@ class Token {
     readonly file: string,
     readonly line: number,
     readonly col: number,
+    /** First token of a source line (for an expansion: the invocation's name was). */
+    readonly bol = false,
     /** Produced by a macro expansion: file/line/col are the outermost invocation's. */
     readonly expanded = false,
     /** "Painted blue": named a disabled macro once, so it is never expanded. */
@@ -96,7 +98,7 @@ class Token {
   ) {}
 }
 
-const PAD_END = new Token(Kind.Pad, '', false, '', 0, 0, true);
+const PAD_END = new Token(Kind.Pad, '', false, '', 0, 0, false, true);
 const MAX_INCLUDE_DEPTH = 200;
 /** Longest run of blank lines printed to stay in step with the source. */
 const MAX_BLANK_LINES = 100;
@@ -115,7 +117,7 @@ function isPunct(t: Token, text: string): boolean {
 
 /** A copy of `t` placed at the invocation `at` (expansion results map to the invocation). */
 function restamp(t: Token, space: boolean, at: Token): Token {
-  return new Token(t.kind, t.text, space, at.file, at.line, at.col, true, t.noExpand);
+  return new Token(t.kind, t.text, space, at.file, at.line, at.col, at.bol, true, t.noExpand);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -274,7 +276,8 @@ class Lexer {
 
   /** The next token of the current logical line, or null at its end. */
   lexToken(): Token | null {
-    const space = this.skipBlank() || this.firstOnLine;
+    const bol = this.firstOnLine;
+    const space = this.skipBlank() || bol;
     const s = this.src;
     const p = this.pos;
     const c = s.charCodeAt(p);
@@ -309,7 +312,7 @@ class Lexer {
       }
     }
     this.pos = end;
-    return new Token(kind, s.slice(p, end), space, this.file, line, col);
+    return new Token(kind, s.slice(p, end), space, this.file, line, col, bol);
   }
 
   /** Reads `<name>` after #include, or returns null if the operand does not start with `<`. */
@@ -326,7 +329,8 @@ class Lexer {
     this.sync(p);
     this.pos = end + 1;
     this.firstOnLine = false;
-    return new Token(Kind.Header, s.slice(p, end + 1), true, this.file, this.physLine + this.lineDelta, p - this.lineStart + 1);
+    const line = this.physLine + this.lineDelta;
+    return new Token(Kind.Header, s.slice(p, end + 1), true, this.file, line, p - this.lineStart + 1);
   }
 
   /** Skips the rest of the logical line (comments and quotes included) and its newline. */
@@ -455,11 +459,11 @@ function sameDefinition(a: Macro, b: Macro): boolean {
 }
 
 function padding(source: Token): Token {
-  return new Token(Kind.Pad, '', false, source.file, source.line, source.col, true, false, source);
+  return new Token(Kind.Pad, '', false, source.file, source.line, source.col, false, true, false, source);
 }
 
 function paint(t: Token): Token {
-  return new Token(t.kind, t.text, t.space, t.file, t.line, t.col, t.expanded, true);
+  return new Token(t.kind, t.text, t.space, t.file, t.line, t.col, t.bol, t.expanded, true);
 }
 
 /** Drops boundary markers at both ends of a macro argument. */
@@ -487,7 +491,10 @@ function stringize(arg: Token[]): string {
     const quoted = t.kind === Kind.String || t.kind === Kind.Char || (t.kind === Kind.Other && /^L?["']/.test(t.text));
     text += quoted ? t.text.replace(/[\\"]/g, '\\$&') : t.text;
   }
-  return text + '"';
+  // A final lone backslash would escape the closing quote: drop it (as gcc does).
+  let backslashes = 0;
+  while (text.charCodeAt(text.length - 1 - backslashes) === BACKSLASH) backslashes++;
+  return (backslashes % 2 === 1 ? text.slice(0, -1) : text) + '"';
 }
 
 interface Context {
@@ -556,7 +563,7 @@ class Expander {
     if (t.kind !== Kind.Ident) throw errorAt(t.kind === Kind.InputEnd ? op : t, 'operator "defined" requires an identifier');
     if (paren && !isPunct(this.readSkippingPads(), ')')) throw errorAt(t, `missing ')' after "defined"`);
     const value = this.macros.has(t.text) ? '1' : '0';
-    return new Token(Kind.Number, value, op.space, op.file, op.line, op.col, op.expanded);
+    return new Token(Kind.Number, value, op.space, op.file, op.line, op.col, op.bol, op.expanded);
   }
 
   /** Reads `( args )` after a function-like macro name; null if no `(` follows. */
@@ -627,11 +634,14 @@ class Expander {
       } else {
         const arg = (args as Token[][])[item.param];
         if (item.stringize) {
-          out.push(new Token(Kind.String, stringize(arg), item.tok.space, name.file, name.line, name.col, true));
+          const text = stringize(arg);
+          out.push(new Token(Kind.String, text, item.tok.space, name.file, name.line, name.col, name.bol, true));
         } else if (item.pasteAfter || (k > 0 && body[k - 1].pasteAfter)) {
           const first = out.length;
           for (const t of arg) if (t.kind !== Kind.Pad) out.push(restamp(t, out.length === first ? item.tok.space : t.space, name));
-          if (out.length === first) out.push(new Token(Kind.Placemarker, '', item.tok.space, name.file, name.line, name.col, true));
+          if (out.length === first) {
+            out.push(new Token(Kind.Placemarker, '', item.tok.space, name.file, name.line, name.col, name.bol, true));
+          }
         } else {
           const expanded = (expandedArgs[item.param] ??= this.expandArgument(arg, name));
           out.push(padding(item.tok));
@@ -678,7 +688,7 @@ function pasteTokens(a: Token, b: Token, at: Token): Token {
   const text = a.text + b.text;
   const kind = singleTokenKind(text);
   if (kind === null) throw errorAt(at, `pasting "${a.text}" and "${b.text}" does not give a valid preprocessing token`);
-  return new Token(kind, text, a.space, at.file, at.line, at.col, true);
+  return new Token(kind, text, a.space, at.file, at.line, at.col, at.bol, true);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -939,7 +949,7 @@ function mustSeparate(a: Token, b: Token): boolean {
     return b.kind === Kind.String || b.kind === Kind.Char;
   }
   if (a.kind !== Kind.Punct) return false;
-  if (last === DOT && b.kind === Kind.Number) return true;
+  if (last === DOT && (b.kind === Kind.Number || first === DOT)) return true;
   if (last === SLASH && (first === SLASH || first === STAR)) return true;
   const joined = a.text + b.text;
   return punctuatorEnd(joined, 0) > a.text.length;
@@ -991,7 +1001,9 @@ class OutputBuilder {
   }
 
   token(t: Token): void {
-    if (t.file !== this.file || t.line > this.line) this.newLine(t.file, t.line);
+    // Like cpp, break the output line only where a source line starts (not inside a
+    // macro invocation spanning lines), so that output line N stays source line N.
+    if (t.file !== this.file || (t.bol && t.line > this.line)) this.newLine(t.file, t.line);
     const prev = this.prev;
     if (prev === null) {
       const indent = t.col - 1 - (this.text.length - this.lineStarts[this.lineStarts.length - 1]);
