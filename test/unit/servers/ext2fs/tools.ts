@@ -29,7 +29,8 @@ export const HAVE_E2FSPROGS: boolean = runs('mke2fs', ['-V']) && runs('debugfs',
  */
 export function describeE2fs(name: string, fn: () => void): void {
   if (HAVE_E2FSPROGS) {
-    describe(name, fn);
+    // Generous per-test timeout: these run mke2fs/debugfs and may share a busy CI machine.
+    describe(name, { timeout: 60_000 }, fn);
   } else if (process.env.CI) {
     describe(name, () => {
       it('needs mke2fs and debugfs (e2fsprogs)', () => {
