@@ -50,7 +50,7 @@ export function compilePreprocessed(file: string, text: string, locate: (offset:
     if (e instanceof CompileError) throw new CompileErrors([e]);
     throw e;
   }
-  const walker = new Walker(file, locate(text.length));
+  const walker = new Walker(file);
   walker.errors.push(...parsed.errors);
   for (const st of parsed.statements) walker.statement(st);
   return walker.finish(files);
@@ -65,7 +65,6 @@ class Walker implements RoutineContext {
   readonly items: ModuleItem[] = [];
   readonly routines: Routine[] = [];
   private readonly file: string;
-  private readonly endPos: SourcePosition;
   private subsystem: MigModule['subsystem'] | null = null;
   private builtinSet: BuiltinTypes | null = null;
   private rtNumber = 0;
@@ -80,9 +79,8 @@ class Walker implements RoutineContext {
   serverPrefix = '';
   userPrefix = '';
 
-  constructor(file: string, endPos: SourcePosition) {
+  constructor(file: string) {
     this.file = file;
-    this.endPos = endPos;
   }
 
   get kernel(): TypeContext['kernel'] {
@@ -296,7 +294,7 @@ class Walker implements RoutineContext {
 
   finish(files: string[]): MigModule {
     if (this.subsystem === null && this.errors.length === 0) {
-      this.errors.push(new CompileError(this.endPos, "no SubSystem declaration"));
+      this.errors.push(new CompileError({ file: this.file, line: 1, column: 1 }, 'no SubSystem declaration')); // a whole-file error
     }
     const duplicates = new Map<string, Routine>();
     for (const rt of this.routines) {
