@@ -199,9 +199,11 @@ export function parseStat(out: string): DebugfsStat {
 export interface TreeInfo {
   /** Device nodes could be created (needs root). */
   devices: boolean;
-  /** Paths of files that need triple / double indirect blocks at this block size. */
+  /** Path of the file that needs triple indirect blocks (null if not built). */
   tind: string | null;
+  /** Path of a file with indirect blocks; `dindReached` says whether it needs a DIND block. */
   dind: string;
+  dindReached: boolean;
   /** Call after mke2fs: closes the listening socket. */
   close(): Promise<void>;
 }
@@ -252,8 +254,14 @@ export async function buildTree(root: string, blockSize: number, opts: { tind: b
   }
   // Double indirect: real data past the 12 direct + one IND block's worth.
   const dindAt = (12 + ptrs) * bs;
+  const dindReached = bs <= 4096; // at 64 KiB, DIND starts at 1 GiB: keep to IND there
   if (bs === 1024) {
     writeFileSync(p('dind.bin'), pseudoRandom(dindAt + 20 * bs + 123, 7)); // 300 KiB, all allocated
+  } else if (!dindReached) {
+    writeSparse(p('dind.bin'), 20 * bs + 5, [
+      [0, pseudoRandom(bs, 8)],
+      [13 * bs + 5, pseudoRandom(2 * bs, 9)],
+    ]);
   } else {
     writeSparse(p('dind.bin'), dindAt + 5 * bs + 77, [
       [0, pseudoRandom(3 * bs, 8)],
@@ -336,6 +344,7 @@ export async function buildTree(root: string, blockSize: number, opts: { tind: b
     devices,
     tind,
     dind: '/dind.bin',
+    dindReached,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
