@@ -153,6 +153,11 @@ export function serverStub(rt: Routine, mod: MigModule, cx: EmitContext): Functi
   build.push('const body: MachMsgItem[] = [{ type: RETCODE_TYPE, data: KERN_SUCCESS }];');
   const dynamic = !rt.simpleFixedReply;
   if (dynamic) build.push('let complex = false;');
+  // A missing out value is a bug of the work function, not of the client: say so.
+  for (const a of serverOuts(rt)) {
+    if (akIdent(a.kind) === akeNormal && akCheck(a.kind, akbRequest)) continue; // inout: optional
+    build.push(`if (outs.${a.name} === undefined) throw new TypeError('${rt.serverName} returned no ${a.name}');`);
+  }
   const sendNames = cx.kernelServer ? 'out' : 'in';
   for (const a of replyFields) {
     if (a === rt.retCode) continue;
