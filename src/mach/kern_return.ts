@@ -116,3 +116,12 @@ export class MachError extends Error {
   }
   get kernName(): string { return kernReturnName(this.code); }
 }
+
+// ==== appended for the kernel IPC: special bits ORed into some mach_msg_return_t codes
+// (include/mach/message.h). MACH_MSG_MASK masks them off.
+
+export const MACH_MSG_MASK = 0x00003c00;
+export const MACH_MSG_IPC_SPACE = 0x00002000;
+export const MACH_MSG_VM_SPACE = 0x00001000;
+export const MACH_MSG_IPC_KERNEL = 0x00000800;
+export const MACH_MSG_VM_KERNEL = 0x00000400;

@@ -167,3 +167,8 @@ export interface MachMessage {
   header: MachMsgHeader;
   body: MachMsgItem[];
 }
+
+// ==== appended for the kernel IPC (include/mach/message.h) ==========================
+
+export const MACH_MSGH_BITS_PORTS_MASK = MACH_MSGH_BITS_REMOTE_MASK | MACH_MSGH_BITS_LOCAL_MASK;
+export const MACH_MSG_SIZE_MAX = 0xffffffff;
