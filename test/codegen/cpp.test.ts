@@ -204,6 +204,9 @@ describe('object-like macros', () => {
     expect(flat('#define P S_\nserverprefix P;\n')).toBe('serverprefix S_;');
     expect(flat('#define M -\n-M M- M-1 <M>\n')).toBe('- - - - - -1 <- >');
     expect(flat('#define E\n-E- +E+ .E. 1 E.5\n')).toBe('- - + + . . 1 .5');
+    expect(flat('#define f(x) x\n#define E\nf(a)b f(1)f(2) a E b E(x) f(a)"s" f(-)- f(<)= f(x)1\n')).toBe(
+      'a b 1 2 a b (x) a "s" - - < = x 1',
+    );
   });
 });
 
@@ -341,6 +344,10 @@ describe('conditionals', () => {
     expect(flat(src)).toBe('ok');
   });
 
+  it('lexes quotes in skipped lines, so /* inside them opens no comment', () => {
+    expect(flat('#if 0\n"/*"\ndon\'t /* here\n#endif\nok\n')).toBe('ok');
+  });
+
   it('does not evaluate #elif once a branch was taken', () => {
     expect(flat('#if 1\na\n#elif 1/0\nb\n#elif (\nc\n#endif\n')).toBe('a');
   });
@@ -457,7 +464,16 @@ describe('#include', () => {
     expect(failure('#include "b.defs"\n', { includeDirs: ['inc'] })).toBe('main.defs:1:10: b.defs: No such file or directory');
   });
 
-  it('stops runaway recursion at 200 nested files', () => {
+  it('allows 200 nested files, as gcc does, and no more', () => {
+    const chain = (last: number) => (path: string) => {
+      const n = path === 'main.defs' ? 0 : Number(/\d+/.exec(path)?.[0]);
+      return n < last ? `#include "f${n + 1}.defs"\n` : 'leaf\n';
+    };
+    expect(preprocess('main.defs', { readFile: chain(199) }).text.trim()).toBe('leaf');
+    expect(() => preprocess('main.defs', { readFile: chain(200) })).toThrow('f199.defs:1:2: error: #include nested too deeply');
+  });
+
+  it('stops runaway recursion', () => {
     expect(failure('#include "main.defs"\n')).toBe('main.defs:1:2: #include nested too deeply');
     let reads = 0;
     expect(() =>
