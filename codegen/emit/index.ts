@@ -49,8 +49,8 @@ export async function emitModule(mod: MigModule, opts: EmitOptions): Promise<Emi
     ...demuxFactory(mod, cx),
   ];
   const emitted = {
-    user: await printSource(`${sub.name}.user.ts`, user),
-    server: await printSource(`${sub.name}.server.ts`, server),
+    user: await printSource(user),
+    server: await printSource(server),
     msgids: `${JSON.stringify(msgIds(mod, opts.sourceName), null, 2)}\n`,
   };
   if (cx.errors.length > 0) throw new CompileErrors(cx.errors);
