@@ -1,0 +1,25 @@
+/*
+ * File: tools/cli.ts
+ * Purpose: the `tsmach` command: one entry point for the kernel, boot and the tools.
+ *          Subcommands are added as the pieces exist.
+ */
+
+import { demo } from './demo.js';
+
+const USAGE = `usage: tsmach demo       compile defs/ with tsmig and show the result
+       tsmach help`;
+
+export async function main(argv: string[]): Promise<number> {
+  // A closed pipe (tsmach ... | head) ends the output quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); });
+  const [command] = argv;
+  switch (command) {
+    case 'demo': return demo();
+    case undefined: case 'help': case '--help': case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`tsmach: unknown command ${command}\n${USAGE}\n`);
+      return 2;
+  }
+}
