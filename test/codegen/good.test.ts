@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { MigModule } from '../../codegen/compile.js';
 import { moduleLayout, type Layout } from '../../codegen/layout.js';
+import { akbServerArg, akbUserArg, akCheck } from '../../codegen/routine.js';
 import { compileFile } from '../../codegen/tsmig.js';
 import { DEFAULT_DEFINES, requireMig, runMig, type MigRun } from '../conformance/mig/oracle.js';
 
@@ -89,10 +90,10 @@ const EXPECTED: Record<string, { subsystem: string; total: number; routines: str
     routines: ['0 Lamp_Set 5100 64 >=68', '1 simple Lamp_Name 5101 >=92 -', '2 lamp_reply 5102 32 40', '6 lamp_last 5106 32 40'],
   },
   'polymorphic.defs': {
-    subsystem: 'relay 5300', total: 6, warnings: 0,
+    subsystem: 'relay 5300', total: 7, warnings: 0,
     routines: [
       '0 simple relay_reply 5300 40 -', '1 simple relay_ping 5301 32 -', '2 relay_ask 5302 32 48',
-      '3 relay_pass 5303 40 48', '4 relay_bytes 5304 >=44 >=52', '5 relay_block 5305 52 68',
+      '3 relay_pass 5303 40 48', '4 relay_bytes 5304 >=44 >=52', '5 relay_block 5305 52 68', '6 relay_rights 5306 >=52 >=56',
     ],
   },
   'skips.defs': {
@@ -183,6 +184,9 @@ function imports(c: string): string[] {
 interface MigFacts {
   userNames: string[];
   serverNames: string[];
+  /** per routine: the user stub's and the server work function's parameter names, in order */
+  userParams: string[];
+  serverParams: string[];
   demux: string;
   maxId: number | null;
   userImports: string[];
@@ -190,6 +194,11 @@ interface MigFacts {
   rcsid: string | null;
   /** per routine: `OPTIONS TIMEOUT` of the user stub's mach_msg call (KernelUser: the kernel call) */
   calls: string[];
+}
+
+/** The parameter names of a C parameter list (`T a, U *b` → a b; `void` → nothing). */
+function paramNames(list: string): string {
+  return list.split(',').map((p) => /(\w+)\s*$/.exec(p.trim())?.[1] ?? '?').filter((n) => n !== 'void').join(' ');
 }
 
 function migFacts(run: MigRun): MigFacts {
@@ -200,6 +209,8 @@ function migFacts(run: MigRun): MigFacts {
   return {
     userNames: [...u.matchAll(/^mig_external kern_return_t (\w+)$/gm)].map((m) => m[1]!),
     serverNames: [...s.matchAll(/^\tmig_external kern_return_t (\w+)$/gm)].map((m) => m[1]!),
+    userParams: [...u.matchAll(/^mig_external kern_return_t \w+\n\(([^)]*)\)/gm)].map((m) => paramNames(m[1]!)),
+    serverParams: [...s.matchAll(/^\tmig_external kern_return_t \w+\n\t\t\(([^)]*)\);/gm)].map((m) => paramNames(m[1]!)),
     demux: /^mig_external boolean_t (\w+)$/m.exec(s)![1]!,
     maxId: /InP->msgh_id > (\d+)\)/.exec(s) ? Number(/InP->msgh_id > (\d+)\)/.exec(s)![1]) : null,
     userImports: imports(u),
@@ -215,6 +226,8 @@ function ourFacts(mod: MigModule): MigFacts {
   return {
     userNames: mod.routines.map((r) => r.userName),
     serverNames: mod.routines.map((r) => r.serverName),
+    userParams: mod.routines.map((r) => r.args.filter((a) => akCheck(a.kind, akbUserArg)).map((a) => a.name).join(' ')),
+    serverParams: mod.routines.map((r) => r.args.filter((a) => akCheck(a.kind, akbServerArg)).map((a) => a.name).join(' ')),
     demux: mod.serverDemux,
     maxId: mod.subsystem.base + mod.total - 1,
     userImports: importsOf('user'),
