@@ -177,11 +177,15 @@ export class Lexer {
   }
 }
 
-/** atoi() stored into a u_int, as MIG's lexer does (wraps modulo 2^32; saturation aside). */
+/**
+ * atoi() stored into a u_int, as MIG's lexer does: glibc's atoi is (int) strtol, which
+ * saturates at LONG_MAX (2^63 - 1) and is then truncated to 32 bits. So 4294967297 is 1,
+ * and anything from 9223372036854775807 up is 0xffffffff (GNU MIG prints msgh_id -1).
+ */
 function atoiU32(digits: string): number {
-  let v = 0;
-  for (let i = 0; i < digits.length; i++) v = (v * 10 + (digits.charCodeAt(i) - Ch.Zero)) % 0x1_0000_0000;
-  return v;
+  const LONG_MAX = (1n << 63n) - 1n;
+  const v = BigInt(digits);
+  return Number((v > LONG_MAX ? LONG_MAX : v) & 0xffffffffn);
 }
 
 /** A human description of a token for "expected X, found Y" messages. */
