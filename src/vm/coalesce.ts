@@ -5,6 +5,7 @@
  */
 
 import type { VmMapEntry } from './entry.js';
+import { vm_map_entry_dispose } from './entry.js';
 import type { VmMap } from './map.js';
 import { vm_map_entry_unlink } from './map.js';
 import { vm_object_coalesce } from './object_coalesce.js';
@@ -64,5 +65,6 @@ export function vm_map_coalesce_entry(map: VmMap, entry: VmMapEntry): boolean {
   if (map.first_free === entry) map.first_free = prev;
   prev.vme_end = entry.vme_end;
   vm_map_entry_unlink(map, entry);
+  vm_map_entry_dispose(entry);
   return true;
 }

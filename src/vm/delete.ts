@@ -6,6 +6,7 @@
 
 import { KERN_SUCCESS } from '../mach/kern_return.js';
 import type { VmMapEntry } from './entry.js';
+import { vm_map_entry_dispose } from './entry.js';
 import type { VmMap } from './map.js';
 import {
   vm_map_clip_end,
@@ -43,6 +44,7 @@ export function vm_map_entry_delete(map: VmMap, entry: VmMapEntry): void {
   vm_object_deallocate(object);
   vm_map_entry_unlink(map, entry);
   map.size -= size;
+  vm_map_entry_dispose(entry);
 }
 
 /**

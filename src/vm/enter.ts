@@ -12,7 +12,8 @@ import {
 } from '../mach/kern_return.js';
 import { vm_map_find_entry_anywhere } from './anywhere.js';
 import { vm_map_coalesce_entry } from './coalesce.js';
-import { VmMapEntry } from './entry.js';
+import type { VmMapEntry } from './entry.js';
+import { vm_map_entry_create } from './entry.js';
 import type { VmMap } from './map.js';
 import { vm_map_entry_contains, vm_map_entry_link, vm_map_lookup_entry } from './map.js';
 import type { VmObject } from './object.js';
@@ -144,7 +145,7 @@ export function vm_map_enter(
   }
 
   // E3: a new entry.
-  const new_entry = new VmMapEntry(start, end, object, offset, needs_copy, cur_protection, max_protection, inheritance);
+  const new_entry = vm_map_entry_create(start, end, object, offset, needs_copy, cur_protection, max_protection, inheritance);
   vm_map_entry_link(map, entry, new_entry);
   map.size += size;
   if (map.first_free === entry && (entry === map.hdr ? map.min_offset : entry.vme_end) >= start) {

@@ -19,16 +19,19 @@ export const PAGE_MASK = PAGE_SIZE - 1;
 /** Width of vm_offset_t in the simulated kernel. */
 export type VmWordBits = 32 | 64;
 
+const WORD_MODULUS_32 = 2 ** 32;
+const WORD_MODULUS_64 = 2 ** 64;
+
 /** a + b in a `bits`-wide unsigned word (C's wrap-around). */
 export function vm_offset_add(bits: VmWordBits, a: number, b: number): number {
   const sum = a + b;
-  const modulus = 2 ** bits;
+  const modulus = bits === 32 ? WORD_MODULUS_32 : WORD_MODULUS_64;
   return sum >= modulus ? sum - modulus : sum;
 }
 
 /** Largest vm_offset_t value: ~0 in a `bits`-wide word. */
 export function vm_offset_max(bits: VmWordBits): number {
-  return 2 ** bits - 1;
+  return bits === 32 ? WORD_MODULUS_32 - 1 : WORD_MODULUS_64 - 1;
 }
 
 /** trunc_page: round down to a page boundary. */
