@@ -26,7 +26,7 @@ import { vm_object_deallocate, vm_object_page_remove } from './object.js';
  * (this entry's) and no paging under way first has that object's pages over the entry's
  * offsets discarded ("eager page release"). A shared entry keeps the pages (they are only
  * removed from the pmaps, which the sim does not have). Wiring is not modelled.
- * Conditions: entry is a real entry of map.
+ * Conditions: entry is a linked entry of map (not the header). The record is disposed.
  */
 export function vm_map_entry_delete(map: VmMap, entry: VmMapEntry): void {
   const size = entry.vme_end - entry.vme_start;

@@ -90,7 +90,8 @@ export function vm_map_enter(
   const end = start + size;
   const next_entry = entry.vme_next;
 
-  // E1: backward extension.
+  // E1: backward extension. L0 only ever extended NULL-object mappings; dc0c9160 lifted
+  // that together with rewriting vm_object_coalesce, hence the shared level switch.
   if (
     entry !== map.hdr &&
     entry.vme_end === start &&

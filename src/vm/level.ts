@@ -18,7 +18,10 @@ export const VM_LEVEL_DEFAULT: VmLevel = 'L2';
 
 /** The switches a level sets. Every level difference in the VM code reads one of these. */
 export interface VmLevelFeatures {
-  /** vm_object_coalesce as rewritten by dc0c9160/ee65849b/bdcafee4 (O1-O4); else the L0 version. */
+  /**
+   * vm_object_coalesce as rewritten by dc0c9160/ee65849b/bdcafee4 (O1-O4), and E1 for
+   * mappings of an object (dc0c9160); else the L0 versions.
+   */
   readonly object_coalesce_v2: boolean;
   /** vm_map_enter may extend the next entry downwards (E2, d5718931). */
   readonly forward_extension: boolean;

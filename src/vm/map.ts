@@ -93,9 +93,10 @@ export function vm_map_create(options: VmMapOptions = {}): VmMap {
 
 /**
  * vm_map_lookup_entry (vm/vm_map.c): the entry containing `address`, or else the entry
- * just before it, or else the header.
- * Returns: the entry; the address is inside it iff vm_map_entry_contains says so.
+ * just before it, or else the header. O(log n) through the address tree.
  * (gnumach's lookup hint only saves time, so it is not modelled.)
+ * Conditions: none; the map is only read.
+ * Returns: the entry; the address is inside it iff vm_map_entry_contains says so.
  */
 export function vm_map_lookup_entry(map: VmMap, address: number): VmMapEntry {
   let node = map.tree.root;
@@ -120,7 +121,8 @@ export function vm_map_entry_contains(map: VmMap, entry: VmMapEntry, address: nu
 /**
  * vm_map_entry_link (vm/vm_map.c): insert `entry` after `after` (an entry or the header)
  * in the list and the tree; file it in the gap index and re-file `after`.
- * Conditions: entry's range lies between after and after.vme_next.
+ * map.size is the caller's to update.
+ * Conditions: entry is unlinked; its range lies between after and after.vme_next.
  */
 export function vm_map_entry_link(map: VmMap, after: VmMapEntry, entry: VmMapEntry): void {
   map.nentries++;
@@ -134,7 +136,9 @@ export function vm_map_entry_link(map: VmMap, after: VmMapEntry, entry: VmMapEnt
 
 /**
  * vm_map_entry_unlink (vm/vm_map.c): take `entry` out of the list, the tree and the gap
- * index; its predecessor is re-filed. The entry's object reference is untouched.
+ * index; its predecessor is re-filed. The entry's object reference and map.size are the
+ * caller's to update.
+ * Conditions: entry is a linked entry of map (not the header).
  */
 export function vm_map_entry_unlink(map: VmMap, entry: VmMapEntry): void {
   map.nentries--;
@@ -149,6 +153,7 @@ export function vm_map_entry_unlink(map: VmMap, entry: VmMapEntry): void {
  * A new record takes the front [entry.vme_start, start) and is linked before `entry`;
  * `entry` keeps the back and its offset grows by the front's size. Both pieces keep every
  * attribute, NULL-object offsets included; an object gains a reference.
+ * Conditions: entry is a linked entry of map.
  */
 export function vm_map_clip_start(map: VmMap, entry: VmMapEntry, start: number): void {
   if (start <= entry.vme_start) return;
@@ -166,6 +171,7 @@ export function vm_map_clip_start(map: VmMap, entry: VmMapEntry, start: number):
  * entry.vme_start) and is linked after `entry`, which keeps the front. The gap that
  * followed `entry` now follows the new record, filed at the tail of its size.
  * An object gains a reference.
+ * Conditions: entry is a linked entry of map.
  */
 export function vm_map_clip_end(map: VmMap, entry: VmMapEntry, end: number): void {
   if (end >= entry.vme_end) return;
@@ -180,6 +186,7 @@ export function vm_map_clip_end(map: VmMap, entry: VmMapEntry, end: number): voi
 /**
  * VM_MAP_RANGE_CHECK (vm/vm_map.c): clamp [start, end) to the map; an inverted range
  * becomes empty at its end.
+ * Returns: the clamped [start, end].
  */
 export function vm_map_range_check(map: VmMap, start: number, end: number): [number, number] {
   if (start < map.min_offset) start = map.min_offset;

@@ -75,7 +75,8 @@ export class VmObject {
 
 /**
  * vm_object_allocate (vm/vm_object.c): a new internal, temporary object of the given
- * size with one reference and a fresh name.
+ * size with a fresh name.
+ * Returns: the object, with one reference (the caller's).
  */
 export function vm_object_allocate(size: number): VmObject {
   return new VmObject(size);
@@ -86,6 +87,7 @@ export function vm_object_allocate(size: number): VmObject {
  * first time: external (not internal, not temporary), pager_created, one reference.
  * The pager port and the pager's attributes (copy strategy...) are pager work; the copy
  * strategy the pager would declare is given here.
+ * Returns: the object, with one reference (the caller's).
  */
 export function vm_object_allocate_external(size: number, copy_strategy: memory_object_copy_strategy_t): VmObject {
   const object = new VmObject(size);
@@ -96,7 +98,10 @@ export function vm_object_allocate_external(size: number, copy_strategy: memory_
   return object;
 }
 
-/** vm_object_reference (vm/vm_object.c): one more reference. A NULL object is ignored. */
+/**
+ * vm_object_reference (vm/vm_object.c): one more reference. A NULL object is ignored.
+ * Conditions: the object is alive (throws otherwise: a reference-counting bug).
+ */
 export function vm_object_reference(object: VmObject | null): void {
   if (object === null) return;
   if (object.ref_count <= 0) throw new Error(`vm_object_reference: object ${object.id} is dead`);
@@ -105,7 +110,9 @@ export function vm_object_reference(object: VmObject | null): void {
 
 /**
  * vm_object_deallocate (vm/vm_object.c): drop a reference. At zero the object is
- * terminated and the reference it held on its shadow is dropped the same way.
+ * terminated (pages freed, name released, forgotten by the object it is a copy of) and
+ * the reference it held on its shadow is dropped the same way. A NULL object is ignored.
+ * Conditions: the object is alive (throws otherwise: a reference-counting bug).
  */
 export function vm_object_deallocate(object: VmObject | null): void {
   while (object !== null) {
@@ -129,14 +136,19 @@ function vm_object_terminate(object: VmObject): void {
   object.pager_name = null;
 }
 
-/** vm_page_lookup (vm/vm_resident.c): the resident page at `offset`, or null. */
+/**
+ * vm_page_lookup (vm/vm_resident.c): the resident page at `offset` of this object (the
+ * shadow chain is not searched).
+ * Returns: the page, or null.
+ */
 export function vm_page_lookup(object: VmObject, offset: number): VmPage | null {
   return object.memq.get(offset) ?? null;
 }
 
 /**
  * vm_page_alloc (vm/vm_resident.c): make a new (zero) page resident at `offset`.
- * Conditions: offset is page aligned and no page is resident there.
+ * Conditions: offset is page aligned and no page is resident there (throws otherwise).
+ * Returns: the page.
  */
 export function vm_page_alloc(object: VmObject, offset: number): VmPage {
   if (offset % PAGE_SIZE !== 0) throw new RangeError(`vm_page_alloc: offset ${offset} is not page aligned`);
@@ -158,6 +170,7 @@ function vm_page_rename(page: VmPage, object: VmObject, offset: number): void {
  * vm_object_page_remove (vm/vm_object.c): free the resident pages at offsets in
  * [start, end). Like gnumach, looks pages up one by one when the range is small
  * compared with the number resident, and scans the resident set otherwise.
+ * Conditions: start and end are page aligned.
  */
 export function vm_object_page_remove(object: VmObject, start: number, end: number): void {
   if ((end - start) / PAGE_SIZE < object.memq.size / 16) {
@@ -173,6 +186,7 @@ export function vm_object_page_remove(object: VmObject, start: number, end: numb
  * vm_object_shadow (vm/vm_object.c): make a new object of `length` bytes that shadows
  * `object` from `offset`. The caller's reference moves into the new object's shadow
  * pointer, so no count changes; the caller now holds the new object at offset 0.
+ * Returns: the new object (one reference, the caller's) and offset 0.
  */
 export function vm_object_shadow(object: VmObject | null, offset: number, length: number): { object: VmObject; offset: number } {
   const result = vm_object_allocate(length);
@@ -182,8 +196,8 @@ export function vm_object_shadow(object: VmObject | null, offset: number, length
 }
 
 /**
- * vm_object_name (vm/vm_object.c): the name of the bottom object of the shadow chain,
- * or null for a NULL object.
+ * vm_object_name (vm/vm_object.c): the name port vm_region reports for an object.
+ * Returns: the name of the bottom object of the shadow chain, or null for a NULL object.
  */
 export function vm_object_name(object: VmObject | null): VmObjectName | null {
   if (object === null) return null;
@@ -202,7 +216,9 @@ export function vm_object_name(object: VmObject | null): VmObjectName | null {
  *    backing object shadowed;
  *  - otherwise, if the backing object has no pager and every one of its pages is hidden
  *    by a page of `object`, bypass it: `object` shadows the next object down directly.
- * Conditions: object may be null (nothing happens).
+ * Conditions: object may be null (nothing happens). Reference counts move as in gnumach:
+ *   an absorbed object's shadow reference passes to `object`; a bypass takes a reference
+ *   on the new shadow and drops one on the bypassed object.
  */
 export function vm_object_collapse(object: VmObject | null): void {
   for (;;) {

@@ -223,10 +223,3 @@ export class VmScriptRun {
     return { entries, first_free: ff === this.map.hdr ? 'header' : ff.vme_start, refs, resident };
   }
 }
-
-/** Replay a scenario's script at one level. */
-export function vm_scenario_run(scenario: VmScenario, level: VmLevel): VmScriptRun {
-  const run = new VmScriptRun(level, scenario.map, scenario.objects);
-  for (const op of scenario.ops) run.step(op);
-  return run;
-}
