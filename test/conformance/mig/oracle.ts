@@ -67,68 +67,19 @@ export const DEFAULT_DEFINES: ReadonlyArray<[string, string]> = [
   ['__LP64__', '1'],
 ];
 
+// The JSON shape is tsmig's `layout` output format, declared once in codegen/layout.ts; the
+// oracle fills it from MIG's C, independently of how tsmig computes it.
+export type {
+  Complex as Complexity, FieldLayout, Layout, MessageLayout, ReplyLayout, RequestLayout, RoutineLayout,
+  Size as MessageSize,
+} from '../../../codegen/layout.js';
+import type { Complex, FieldLayout, Layout, MessageLayout, ReplyLayout, RequestLayout, RoutineLayout, Size } from '../../../codegen/layout.js';
+
 /** A header-bits operand: a `MACH_MSG_TYPE_*` symbol or poly variable name as MIG prints it, or 0. */
 export type BitsName = string | 0;
 
-/** Whether a message's complex bit is fixed or decided at run time by the stub. */
-export type Complexity = boolean | 'dynamic';
-
-/** A fixed message size in bytes, or the minimum of a variable-size message. */
-export type MessageSize = number | { min: number };
-
-/** One body item: its type descriptor template and where the descriptor sits. */
-export interface FieldLayout {
-  /** C member name without the `Type` suffix (argument name, `xCnt` for CountInOut counts, `RetCode`). */
-  name: string;
-  /** `MACH_MSG_TYPE_*` as printed, decimal digits as a string, or the run-time poly variable's name. */
-  msgt_name: string;
-  msgt_size: number;
-  msgt_number: number;
-  inline: boolean;
-  longform: boolean;
-  deallocate: boolean;
-  /** Byte offset of the descriptor; absent for every field after the first variable-size field. */
-  offset?: number;
-}
-
-/** What request and reply layouts share. */
-export interface MessageLayout {
-  id: number;
-  size: MessageSize;
-  fields: FieldLayout[];
-}
-
 /** The request's header bits as the user stub writes them. */
-export interface RequestBits {
-  remote: BitsName;
-  local: BitsName;
-  complex: Complexity;
-}
-
-/** A request message: header bits, size and body fields (sender's view, user stub). */
-export interface RequestLayout extends MessageLayout {
-  bits: RequestBits;
-}
-
-/** A reply message: complex bit, size and body fields (sender's view, server stub). */
-export interface ReplyLayout extends MessageLayout {
-  complex: Complexity;
-}
-
-/** One routine or simpleroutine. */
-export interface RoutineLayout {
-  name: string;
-  kind: 'routine' | 'simpleroutine';
-  number: number;
-  request: RequestLayout;
-  reply: ReplyLayout | null;
-}
-
-/** The whole layout of one MIG run: tsmig's `layout` output format. */
-export interface Layout {
-  subsystem: { name: string; base: number };
-  routines: RoutineLayout[];
-}
+export type RequestBits = RequestLayout['bits'];
 
 /** Result of running MIG on one file with one set of options. */
 export interface MigRun {
@@ -569,7 +520,7 @@ function walk(
   return { fields, size: offset, variable, variableFields };
 }
 
-function sizeOf(n: number, variable: boolean): MessageSize {
+function sizeOf(n: number, variable: boolean): Size {
   return variable ? { min: n } : n;
 }
 
@@ -592,7 +543,7 @@ function requestBits(user: string, ctx: string): RequestBits {
   return { remote: bitsOperand(dyn[1]!, ctx), local: bitsOperand(dyn[2]!, ctx), complex: 'dynamic' };
 }
 
-function replyComplex(server: string): Complexity {
+function replyComplex(server: string): Complex {
   if (/^\tmsgh_simple = (TRUE|FALSE);$/m.test(server)) {
     if (!/^\tif \(!msgh_simple\)\n\t\tOutP->Head\.msgh_bits \|= MACH_MSGH_BITS_COMPLEX;$/m.test(server)) {
       fail('reply msgh_simple set but never used for the complex bit');
