@@ -465,6 +465,10 @@ describe('random operation sequences', () => {
         else if (r < 0.9) vm_map_inherit(map, page(), page() + n * P, rand() < 0.5 ? VM_INHERIT_NONE : VM_INHERIT_COPY);
         else if (map.nentries > 0) vm_map_lookup(map, page(), VM_PROT_READ);
         vm_map_check(map);
+        // every entry holds one reference, and nothing else holds any here (spec §1.6)
+        const holders = new Map<VmObject, number>();
+        for (const e of map.entries()) if (e.object !== null) holders.set(e.object, (holders.get(e.object) ?? 0) + 1);
+        for (const [object, n] of holders) expect(object.ref_count).toBe(n);
       }
     }
   });
