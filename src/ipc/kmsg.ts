@@ -258,7 +258,9 @@ export function ipc_kmsg_get(msg: MachMessage, send_size: number): IpcKmsg | num
     return MACH_SEND_MSG_TOO_SMALL;
   }
   const header = msg.header;
-  if (!isUint(header.bits, 0xffffffff) || !isUint(header.remotePort, 0xffffffff)
+  // msgh_bits may come as a signed 32-bit number (`bits | MACH_MSGH_BITS_COMPLEX` in JS).
+  if (!Number.isInteger(header.bits) || header.bits < -0x80000000 || header.bits > 0xffffffff
+    || !isUint(header.remotePort, 0xffffffff)
     || !isUint(header.localPort, 0xffffffff) || !Number.isInteger(header.id)) {
     return MACH_SEND_INVALID_DATA;
   }
