@@ -9,7 +9,7 @@ import { CompileErrors } from '../diagnostic.js';
 import type { EmitContext } from './common.js';
 import { msgIds } from './msgids.js';
 import { demuxFactory, implInterface } from './server.js';
-import { generatedHeader, loadTsMorph, printSource } from './source.js';
+import { generatedHeader, printSource, tsMorphModule } from './source.js';
 import { typeAliases, userFunction } from './user.js';
 
 export interface EmitOptions {
@@ -26,7 +26,7 @@ export interface Emitted {
 }
 
 export async function emitModule(mod: MigModule, opts: EmitOptions): Promise<Emitted> {
-  const { StructureKind } = await loadTsMorph();
+  const { StructureKind } = tsMorphModule();
   const cx: EmitContext = { base: mod.subsystem.base, sourceName: opts.sourceName, kernelServer: mod.subsystem.kernelServer, errors: [] };
   const rtImport = opts.runtimeImport.replace(/\/$/, '');
   const sub = mod.subsystem;
@@ -49,8 +49,8 @@ export async function emitModule(mod: MigModule, opts: EmitOptions): Promise<Emi
     ...demuxFactory(mod, cx),
   ];
   const emitted = {
-    user: await printSource(user),
-    server: await printSource(server),
+    user: printSource(user),
+    server: printSource(server),
     msgids: `${JSON.stringify(msgIds(mod, opts.sourceName), null, 2)}\n`,
   };
   if (cx.errors.length > 0) throw new CompileErrors(cx.errors);

@@ -19,8 +19,7 @@
  */
 
 import type { FunctionDeclarationStructure, InterfaceDeclarationStructure } from 'ts-morph';
-import type { Statement } from './source.js';
-import { StructureKind } from 'ts-morph';
+import { tsMorphModule, type Statement } from './source.js';
 import type { MigModule } from '../compile.js';
 import {
   akbReply, akbRequest, akbRequestQC, akbReturn, akbReturnSnd, akbSendRcv, akbServerArg, akCheck, akeCount,
@@ -83,7 +82,7 @@ function serverOutType(a: Argument): string {
 export function implInterface(mod: MigModule): InterfaceDeclarationStructure {
   const cx = { base: mod.subsystem.base };
   return {
-    kind: StructureKind.Interface,
+    kind: tsMorphModule().StructureKind.Interface,
     name: `${mod.subsystem.name}_routines`,
     isExported: true,
     docs: [{ description: `The work functions of subsystem ${mod.subsystem.name} (${mod.subsystem.base}), as a server implements them.\nEach returns its out values, or a kern_return_t (MIG_NO_REPLY: send nothing).` }],
@@ -180,7 +179,7 @@ export function serverStub(rt: Routine, mod: MigModule, cx: EmitContext): Functi
   lines.push('});');
 
   return {
-    kind: StructureKind.Function,
+    kind: tsMorphModule().StructureKind.Function,
     name: `_X${rt.name}`,
     parameters: [{ name: 'req', type: 'MachMessage' }, { name: 'rt', type: 'MachMsg' }],
     returnType: 'MachMessage | null | Promise<MachMessage | null>',
@@ -203,7 +202,7 @@ export function demuxFactory(mod: MigModule, cx: EmitContext): Statement[] {
   const stubs = mod.routines.map((rt) => serverStub(rt, mod, cx));
   return [
     {
-      kind: StructureKind.Function,
+      kind: tsMorphModule().StructureKind.Function,
       name,
       isExported: true,
       parameters: [{ name: 'impl', type: `Partial<${mod.subsystem.name}_routines>` }],

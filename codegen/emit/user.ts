@@ -23,7 +23,6 @@
  */
 
 import type { FunctionDeclarationStructure, OptionalKind, ParameterDeclarationStructure } from 'ts-morph';
-import { StructureKind } from 'ts-morph';
 import type { MigModule } from '../compile.js';
 import {
   akbRequest, akbReply, akbReturnRcv, akbSendSnd, akbUserArg, akCheck, akeCountInOut,
@@ -32,6 +31,7 @@ import {
 } from '../routine.js';
 import { MSG_TYPE_POLYMORPHIC, type IpcType } from '../type.js';
 import { checkLiteral, optionValue, type EmitContext } from './common.js';
+import { tsMorphModule } from './source.js';
 import { ident, packField, tsType, unpackField } from './values.js';
 
 /** The user-side parameters of a routine, in MIG's prototype order. */
@@ -162,7 +162,7 @@ export function userFunction(rt: Routine, cx: EmitContext): FunctionDeclarationS
 
   const parameters: OptionalKind<ParameterDeclarationStructure>[] = params.map((a) => ({ name: ident(a.name), type: paramType(a) }));
   return {
-    kind: StructureKind.Function,
+    kind: tsMorphModule().StructureKind.Function,
     name: ident(rt.userName),
     isExported: true,
     isAsync: true,
