@@ -155,7 +155,7 @@ export function ipc_kmsg_data_length(type: MachMsgType): number {
  * msgh_size of a message with this body, laid out as spec/mig.md §9.4: each item is
  * its 4- or 12-byte descriptor, then in-line data padded to 4 bytes or an 8-byte pointer.
  */
-export function ipc_kmsg_size(body: readonly { type: MachMsgType }[]): number {
+export function ipc_kmsg_size(body: readonly (MachMsgItem | IpcKmsgItem)[]): number {
   let size = MACH_MSG_HEADER_SIZE;
   for (const { type } of body) {
     size += type.longform ? MACH_MSG_TYPE_LONG_SIZE : MACH_MSG_TYPE_SIZE;

@@ -102,7 +102,9 @@ export function auditRights(spaces: IpcSpace[]): void {
 
   for (const space of spaces) {
     if (!space.is_active) continue;
-    for (const entry of ipc_space_entries(space)) {
+    const entries = ipc_space_entries(space);
+    expect(entries.length, 'names in use (is_size)').toBe(space.is_size);
+    for (const entry of entries) {
       const type = IE_BITS_TYPE(entry.ie_bits);
       const object = entry.ie_object;
       if (type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE | MACH_PORT_TYPE_RECEIVE)) {

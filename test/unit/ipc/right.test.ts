@@ -22,7 +22,7 @@ import {
   MACH_PORT_TYPE_SEND, MACH_PORT_TYPE_SEND_ONCE, MACH_PORT_TYPE_SEND_RECEIVE, MACH_PORT_UREFS_MAX,
 } from '../../../src/mach/port.js';
 import {
-  IE_BITS_UREFS, IP_DEAD, IpcPort, ipc_entry_lookup, ipc_object_copyin, ipc_object_copyout,
+  IE_BITS_TYPE, IP_DEAD, IpcPort, ipc_entry_dealloc, ipc_entry_lookup, ipc_space_stats, ipc_object_copyin, ipc_object_copyout,
   ipc_port_release_receive, ipc_port_release_send, ipc_port_release_sonce, ipc_right_copyin,
   ipc_right_copyin_two, ipc_right_dnrequest, ipc_right_info, ipc_stats, mach_port_allocate,
   mach_port_deallocate, mach_port_destroy, mach_port_get_refs, mach_port_mod_refs,
@@ -37,7 +37,10 @@ type Space = ReturnType<typeof task>;
 function copyin(space: Space, name: number, disposition: number, deadok = true): { kr: number; out: IpcRightCopyin } {
   const out: IpcRightCopyin = { object: null, soright: null };
   const entry = ipc_entry_lookup(space, name)!;
-  return { kr: ipc_right_copyin(space, name, entry, disposition, deadok, out), out };
+  const kr = ipc_right_copyin(space, name, entry, disposition, deadok, out);
+  // as ipc_object_copyin does: an entry left without rights goes back to the space
+  if (IE_BITS_TYPE(entry.ie_bits) === 0) ipc_entry_dealloc(space, name, entry);
+  return { kr, out };
 }
 
 function refs(space: Space, name: number, right: number): number {
@@ -95,7 +98,8 @@ describe('ipc_right_copyin', () => {
     expect(kr).toBe(KERN_SUCCESS);
     expect(out.object).toBe(port);
     expect(port).toMatchObject({ ip_receiver: null, ip_receiver_name: 0, ip_destination: null, ip_mscount: 0, ip_seqno: 0 });
-    expect(IE_BITS_UREFS(ipc_entry_lookup(space, name) ?? { ie_bits: 0 } as never)).toBe(0);
+    expect(ipc_entry_lookup(space, name)).toBeNull();
+    expect(ipc_space_stats(space).names).toBe(0);
     ipc_port_release_receive(port);
   });
 
