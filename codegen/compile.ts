@@ -231,6 +231,10 @@ class Walker implements RoutineContext {
     let ok = true;
     for (const [i, m] of spec.members.entries()) {
       const t = this.prevDecl(m.typeName, m.typePos);
+      if (this.builtinSet === null || !this.types.has(m.typeName)) {
+        ok = false; // already reported; its placeholder has no size or alignment to complain about
+        continue;
+      }
       if (!t.inLine) this.error(m.typePos, `Type ${m.typeName} must be inline`);
       if (i === 0) {
         alignment = t.alignment;
