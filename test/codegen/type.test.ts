@@ -379,7 +379,8 @@ describe('struct { ... }', () => {
   });
 
   it('members must be declared, in-line types', () => {
-    expect(errors('type s = struct { nothing a; };')).toEqual(['2:10: struct has no alignment (members below 8 bits)', "2:19: type 'nothing' not defined"]);
+    expect(errors('type s = struct { nothing a; };')).toEqual(["2:19: type 'nothing' not defined"]);
+    expect(errors('type s = struct { int a; nothing b; };')).toEqual(["2:26: type 'nothing' not defined"]);
     expect(errors('type o = ^int; type s = struct { int a; o b; };')).toEqual(['2:41: Type o must be inline']);
   });
 
