@@ -199,6 +199,14 @@ describe('variable messages', () => {
     expect(routine('varying').request.size).toEqual({ min: 32 + 8 + 4 + 8 + 12 + (12 + 8) + 8 });
   });
 
+  it('a bounded array whose maximum is not whole words: its padding is not in the minimum (GNU MIG: 56 and 52)', () => {
+    const l = moduleLayout(compile('subsystem pad 900;', `type p = MACH_MSG_TYPE_COPY_SEND; type few = array[*:3] of char; type vs = c_string[*:5];
+routine r(x: p; a: few; b: int; c: vs; d: int; out e: few; out f: int);`));
+    const r = l.routines[0]!;
+    expect([r.request.size, r.reply!.size]).toEqual([{ min: 56 }, { min: 52 }]);
+    expect(r.request.fields.map((f) => `${f.name}:${f.msgt_number}@${f.offset ?? '-'}`)).toEqual(['a:3@32', 'b:1@-', 'c:5@-', 'd:1@-']);
+  });
+
   it('offsets continue after an out-of-line variable field', () => {
     const l = moduleLayout(compile('subsystem v 1;', 'type p = MACH_MSG_TYPE_COPY_SEND; type ool = ^array[] of char; routine f(x: p; a: ool; b: int);'));
     expect(l.routines[0]!.request.fields.map((f) => f.offset)).toEqual([32, 52]);
