@@ -24,9 +24,11 @@ export const IE_BITS_TYPE_MASK = 0x001f0000;
 export const IE_BITS_MAREQUEST = 0x00200000;
 export const IE_BITS_RIGHT_MASK = 0x003fffff;
 
+/** IE_BITS_UREFS(bits): the user references. */
 export function IE_BITS_UREFS(bits: number): number {
   return bits & IE_BITS_UREFS_MASK;
 }
+/** IE_BITS_TYPE(bits): the MACH_PORT_TYPE_* bits of the rights held. */
 export function IE_BITS_TYPE(bits: number): number {
   return bits & IE_BITS_TYPE_MASK;
 }
@@ -37,12 +39,15 @@ export const MACH_PORT_GEN_MASK = 0xff;
 /** The largest table index: index 0xffffff with generation 0xff would be MACH_PORT_DEAD. */
 export const MACH_PORT_INDEX_MAX = 0xfffffe;
 
+/** MACH_PORT_INDEX(name): the table index of a name. */
 export function MACH_PORT_INDEX(name: number): number {
   return name >>> 8;
 }
+/** MACH_PORT_GEN(name): the generation of a name. */
 export function MACH_PORT_GEN(name: number): number {
   return name & MACH_PORT_GEN_MASK;
 }
+/** MACH_PORT_MAKE(index, gen): the name of a table slot at a generation. */
 export function MACH_PORT_MAKE(index: number, gen: number): number {
   return ((index << 8) | gen) >>> 0;
 }

@@ -77,6 +77,7 @@ export interface IpcKmsgHeader {
  */
 export type IpcKmsgData = MachMsgData | IpcPortRef | IpcPortRef[];
 
+/** One typed item of a kernel message body: descriptor + data. */
 export interface IpcKmsgItem {
   type: MachMsgType;
   data: IpcKmsgData;
@@ -121,6 +122,7 @@ export class IpcKmsgQueue {
   ikmq_tail: IpcKmsg | null = null;
 }
 
+/** ipc_kmsg_enqueue: appends `kmsg` to the queue. */
 export function ipc_kmsg_enqueue(queue: IpcKmsgQueue, kmsg: IpcKmsg): void {
   kmsg.ikm_next = null;
   kmsg.ikm_prev = queue.ikmq_tail;
@@ -129,6 +131,7 @@ export function ipc_kmsg_enqueue(queue: IpcKmsgQueue, kmsg: IpcKmsg): void {
   queue.ikmq_tail = kmsg;
 }
 
+/** ipc_kmsg_rmqueue: takes `kmsg` out of the queue, wherever it is. */
 export function ipc_kmsg_rmqueue(queue: IpcKmsgQueue, kmsg: IpcKmsg): void {
   if (kmsg.ikm_prev === null) queue.ikmq_head = kmsg.ikm_next;
   else kmsg.ikm_prev.ikm_next = kmsg.ikm_next;
@@ -138,6 +141,7 @@ export function ipc_kmsg_rmqueue(queue: IpcKmsgQueue, kmsg: IpcKmsg): void {
   kmsg.ikm_prev = null;
 }
 
+/** ipc_kmsg_dequeue: takes the first message off the queue (null if empty). */
 export function ipc_kmsg_dequeue(queue: IpcKmsgQueue): IpcKmsg | null {
   const kmsg = queue.ikmq_head;
   if (kmsg !== null) ipc_kmsg_rmqueue(queue, kmsg);

@@ -100,6 +100,7 @@ export function ipc_port_count(): number {
   return ipc_port_live;
 }
 
+/** struct ipc_port. The constructor is ipc_port_init; allocate with ipc_port_alloc*. */
 export class IpcPort {
   ip_active = true;
   /** The space holding the receive right (state 2), else null. */

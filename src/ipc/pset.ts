@@ -23,6 +23,7 @@ export function ipc_pset_count(): number {
   return ipc_pset_live;
 }
 
+/** struct ipc_pset. Allocate with ipc_pset_alloc*. */
 export class IpcPset {
   ips_active = true;
   /** The set's name in its space. */

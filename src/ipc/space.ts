@@ -25,6 +25,7 @@ import type { IpcThread } from './thread.js';
 /** First table size: 63 usable slots (index 0 is reserved). */
 const IS_TABLE_SIZE_INITIAL = 64;
 
+/** struct ipc_space: a task's names. Create with ipc_space_create. */
 export class IpcSpace {
   is_active = true;
   /** The table; slot 0 is a placeholder that never names anything. */

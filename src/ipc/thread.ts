@@ -31,6 +31,7 @@ export interface MachMsgResult {
   size?: number;
 }
 
+/** The state of one waiting mach_msg call (a blocked sender or a waiting receiver). */
 export class IpcThread {
   /** The space of the task that made the call. */
   readonly ith_space: IpcSpace;
@@ -76,6 +77,7 @@ export class IpcThreadQueue {
   ithq_tail: IpcThread | null = null;
 }
 
+/** ipc_thread_enqueue: the thread waits at the end of the queue. */
 export function ipc_thread_enqueue(queue: IpcThreadQueue, th: IpcThread): void {
   th.ith_next = null;
   th.ith_prev = queue.ithq_tail;
@@ -84,12 +86,14 @@ export function ipc_thread_enqueue(queue: IpcThreadQueue, th: IpcThread): void {
   queue.ithq_tail = th;
 }
 
+/** ipc_thread_dequeue: takes the longest-waiting thread off the queue (null if none). */
 export function ipc_thread_dequeue(queue: IpcThreadQueue): IpcThread | null {
   const th = queue.ithq_head;
   if (th !== null) ipc_thread_rmqueue(queue, th);
   return th;
 }
 
+/** ipc_thread_rmqueue: takes `th` out of the queue, wherever it is. */
 export function ipc_thread_rmqueue(queue: IpcThreadQueue, th: IpcThread): void {
   if (th.ith_prev === null) queue.ithq_head = th.ith_next;
   else th.ith_prev.ith_next = th.ith_next;
