@@ -10,7 +10,8 @@
  *   4  msgh_size         4   the whole message, = msgSize(body) (src/mach/mig.ts)
  *   8  msgh_remote_port  4
  *  12  (padding)         4   msgh_local_port is 8-aligned
- *  16  msgh_local_port   8   union with msgh_protected_payload
+ *  16  msgh_local_port   8   a 32-bit name (upper half: padding), or msgh_protected_payload
+ *                            when the local bits are MACH_MSG_TYPE_PROTECTED_PAYLOAD
  *  24  msgh_seqno        4
  *  28  msgh_id           4
  *  32  items: a descriptor, then its data
@@ -37,14 +38,15 @@
  * Decoding validates every length and bound against the bytes given and throws
  * MachCodecError on anything malformed; it reads each byte at most once and allocates no
  * more than the input's size (out-of-line regions come from the caller's `ool` reader).
- * Padding bytes are not checked (MIG's C leaves them uninitialised), so decoding then
- * encoding gives back the input with its padding zeroed.
+ * Padding bytes are not checked (MIG's C leaves them uninitialised: the 4 after
+ * msgh_remote_port, the upper half of msgh_local_port, xPad, the tails of strings), so
+ * decoding then encoding gives back the input with its padding zeroed.
  */
 
 import {
   MACH_MSG_HEADER_SIZE, MACH_MSG_TYPE_INTEGER_16, MACH_MSG_TYPE_INTEGER_32, MACH_MSG_TYPE_INTEGER_64,
   MACH_MSG_TYPE_LONG_SIZE, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_NAME, MACH_MSG_TYPE_SIZE,
-  MACH_MSG_TYPE_STRING, MACH_OOL_POINTER_SIZE,
+  MACH_MSG_TYPE_PROTECTED_PAYLOAD, MACH_MSG_TYPE_STRING, MACH_MSGH_BITS_LOCAL, MACH_OOL_POINTER_SIZE,
   type MachMessage, type MachMsgData, type MachMsgHeader, type MachMsgItem, type MachMsgType,
 } from '../mach/message.js';
 import { msgSize } from '../mach/mig.js';
@@ -271,7 +273,10 @@ export function encodeMachMessage(msg: MachMessage, opts: EncodeOptions = {}): U
   const h: MachMsgHeader = msg.header;
   if (!isUint(h.bits, UINT32_MAX)) throw new MachCodecError(`msgh_bits ${String(h.bits)} is not an unsigned 32-bit value`);
   if (!isUint(h.remotePort, UINT32_MAX)) throw new MachCodecError(`msgh_remote_port ${String(h.remotePort)} is not a 32-bit name`);
-  if (!isUint(h.localPort, Number.MAX_SAFE_INTEGER)) throw new MachCodecError(`msgh_local_port ${String(h.localPort)} is not an unsigned safe integer`);
+  if (MACH_MSGH_BITS_LOCAL(h.bits) === MACH_MSG_TYPE_PROTECTED_PAYLOAD
+    ? !isUint(h.localPort, Number.MAX_SAFE_INTEGER) : !isUint(h.localPort, UINT32_MAX)) {
+    throw new MachCodecError(`msgh_local_port ${String(h.localPort)} is not a 32-bit name (or, with MACH_MSG_TYPE_PROTECTED_PAYLOAD, a safe 64-bit payload)`);
+  }
   if (!isUint(h.seqno, UINT32_MAX)) throw new MachCodecError(`msgh_seqno ${String(h.seqno)} is not an unsigned 32-bit value`);
   if (typeof h.id !== 'number' || !Number.isInteger(h.id) || h.id < -(2 ** 31) || h.id > UINT32_MAX) {
     throw new MachCodecError(`msgh_id ${String(h.id)} does not fit 32 bits`);
@@ -373,13 +378,20 @@ export function decodeMachMessage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   const size = view.getUint32(4, true);
   if (size !== length) throw new MachCodecError(`msgh_size ${size} does not match the ${length} bytes given`, 4);
   if ((length & 3) !== 0) throw new MachCodecError(`msgh_size ${size} is not a multiple of 4`, 4);
-  const local = view.getBigUint64(16, true);
-  if (local > BigInt(Number.MAX_SAFE_INTEGER)) throw new MachCodecError(`msgh_local_port ${local} is not a safe integer`, 16);
+  const bits = view.getUint32(0, true);
+  // The 8-byte union: a protected payload when the local bits say so, else a 32-bit name
+  // whose upper half MIG's stubs leave uninitialised.
+  let localPort = view.getUint32(16, true);
+  if (MACH_MSGH_BITS_LOCAL(bits) === MACH_MSG_TYPE_PROTECTED_PAYLOAD) {
+    const payload = view.getBigUint64(16, true);
+    if (payload > BigInt(Number.MAX_SAFE_INTEGER)) throw new MachCodecError(`msgh_protected_payload ${payload} is not a safe integer`, 16);
+    localPort = Number(payload);
+  }
   const header: MachMsgHeader = {
-    bits: view.getUint32(0, true),
+    bits,
     size,
     remotePort: view.getUint32(8, true),
-    localPort: Number(local),
+    localPort,
     seqno: view.getUint32(24, true),
     id: view.getInt32(28, true),
   };

@@ -243,11 +243,15 @@ describe('round trips of every item kind', () => {
     roundTrip(message(cases.map(([, t, data]) => ({ type: t, data }))));
   });
 
-  it('the header: every field, local port as a 64-bit payload, negative msgh_id', () => {
-    const msg = message([], { bits: 0xffffffff, remotePort: 0xfffffffe, localPort: 2 ** 40 + 1, seqno: 0xffffffff, id: -1 });
+  it('the header: every field, a protected payload in msgh_local_port, negative msgh_id', () => {
+    const msg = message([], { bits: 0xffff17ff, remotePort: 0xfffffffe, localPort: 2 ** 40 + 1, seqno: 0xffffffff, id: -1 });
     const b = roundTrip(msg);
     expect(toHex(b.subarray(16, 24))).toBe('0100000000010000');
     expect(toHex(b.subarray(28, 32))).toBe('ffffffff');
+    // without MACH_MSG_TYPE_PROTECTED_PAYLOAD in the local bits, only the name's 4 bytes count
+    const named = b.slice();
+    named[1] = 0x15;
+    expect(decodeMachMessage(named).header.localPort).toBe(1);
     // an msgh_id given unsigned is written the same
     expect(encodeMachMessage({ ...msg, header: { ...msg.header, id: 0xffffffff } })).toEqual(b);
   });
@@ -269,6 +273,7 @@ describe('round trips of every item kind', () => {
     const b = encodeMachMessage(msg);
     const dirty = b.slice();
     dirty[12] = 0xee; // header padding
+    dirty[23] = 0xee; // upper half of msgh_local_port (a name: local bits MAKE_SEND_ONCE)
     dirty[37] = 0xee; // after the char
     dirty[47] = 0xee; // after the string's NUL
     expect(decodeMachMessage(dirty)).toEqual(msg);
@@ -354,8 +359,9 @@ describe('malformed bytes', () => {
     v.setBigUint64(36, 1n << 60n, true);
     expectCodecError(() => decodeMachMessage(withSize(b)), /not a safe integer/);
     const h = new Uint8Array(32);
+    new DataView(h.buffer).setUint32(0, 23 << 8, true); // local: MACH_MSG_TYPE_PROTECTED_PAYLOAD
     new DataView(h.buffer).setBigUint64(16, 1n << 63n, true);
-    expectCodecError(() => decodeMachMessage(withSize(h)), /msgh_local_port/);
+    expectCodecError(() => decodeMachMessage(withSize(h)), /msgh_protected_payload/);
   });
 
   it('out-of-line data without a reader, or a reader giving the wrong length', () => {
@@ -376,7 +382,8 @@ describe('messages that cannot be encoded', () => {
   it('header fields out of range', () => {
     expectCodecError(() => encodeMachMessage(message([], { bits: -1 })), /msgh_bits/);
     expectCodecError(() => encodeMachMessage(message([], { remotePort: 2 ** 32 })), /msgh_remote_port/);
-    expectCodecError(() => encodeMachMessage(message([], { localPort: 2 ** 53 })), /msgh_local_port/);
+    expectCodecError(() => encodeMachMessage(message([], { localPort: 2 ** 32 })), /msgh_local_port 4294967296 is not a 32-bit name/);
+    expectCodecError(() => encodeMachMessage(message([], { bits: 23 << 8, localPort: 2 ** 53 })), /msgh_local_port/);
     expectCodecError(() => encodeMachMessage(message([], { id: 2 ** 32 })), /msgh_id/);
     expectCodecError(() => encodeMachMessage(null as unknown as MachMessage), /not a MachMessage/);
   });
@@ -487,7 +494,8 @@ describe('fuzz: hostile bytes only ever raise MachCodecError', () => {
       const v = new DataView(b.buffer);
       for (let i = 0; i < 8; i++) v.setUint32(i * 4, Math.floor(rnd() * 2 ** 32), true);
       v.setUint32(4, b.length, true);
-      if (rnd() < 0.9) v.setUint32(20, 0, true); // a local port within the safe integers
+      if (rnd() < 0.9) v.setUint32(20, 0, true); // a payload within the safe integers
+      else if (rnd() < 0.5) v.setUint8(1, 23); // local bits: a protected payload
       words.forEach((w, i) => v.setUint32(32 + i * 4, w, true));
       if (probe(b) === 'ok') ok++;
     }
