@@ -80,6 +80,14 @@ export interface DecodeOptions {
    * out-of-line data cannot be decoded (MachCodecError).
    */
   ool?: (pointer: bigint, lengthBytes: number) => Uint8Array;
+  /**
+   * The representation of item `index`'s data, for a receiver that knows the routine
+   * (from msgh_id) where the descriptor alone cannot tell: a one-element bounded array
+   * (`array[*:N]`, short form) reads as a scalar by default, as docs/messages.md's rule
+   * gives it. Return undefined to keep machMsgDataKind's choice. A kind that does not fit
+   * the descriptor is a MachCodecError.
+   */
+  kind?: (type: MachMsgType, index: number, header: MachMsgHeader) => MachMsgDataKind | undefined;
 }
 
 // ==== descriptors ====================================================================
@@ -149,6 +157,23 @@ export function machMsgDataKind(t: MachMsgType): MachMsgDataKind {
     return t.size === 8 ? 'bytes' : 'ints';
   }
   return 'bytes';
+}
+
+/**
+ * Whether data of this kind can represent an item with this descriptor. Port names are
+ * integers too: 'int' and 'ints' fit a port item where 'port' and 'ports' do.
+ */
+export function machMsgDataKindFits(kind: MachMsgDataKind, t: MachMsgType): boolean {
+  const port = isPortItem(t);
+  const intSize = t.size === 8 || t.size === 16 || t.size === 32 || t.size === 64;
+  switch (kind) {
+    case 'port': return port && t.inline && t.number === 1;
+    case 'ports': return port;
+    case 'string': return !port && t.inline && t.name === MACH_MSG_TYPE_STRING;
+    case 'int': return t.inline && t.number === 1 && intSize;
+    case 'ints': return port || (t.inline && intSize);
+    case 'bytes': return !port;
+  }
 }
 
 /** Names read back as signed integers (kern_return_t, integer_t, int64_t). */
@@ -426,7 +451,14 @@ export function decodeMachMessage(bytes: Uint8Array, opts: DecodeOptions = {}): 
       deallocate: (word & MSGT_DEALLOCATE_BIT) !== 0,
     };
     const dataLength = machMsgDataLength(type);
-    const kind = machMsgDataKind(type);
+    let kind = machMsgDataKind(type);
+    if (opts.kind) {
+      const wanted = opts.kind(type, body.length, header);
+      if (wanted !== undefined) {
+        if (!machMsgDataKindFits(wanted, type)) throw new MachCodecError(`${where}: data kind '${wanted}' does not fit its descriptor`, start);
+        kind = isPortItem(type) ? (wanted === 'int' || wanted === 'port' ? 'port' : 'ports') : wanted;
+      }
+    }
     if (isPortItem(type) && elementBits !== 32 && elementBits !== 64) {
       throw new MachCodecError(`${where}: port names of ${elementBits} bits (must be 32 or 64)`, start);
     }

@@ -4,7 +4,7 @@
  *          src/wire/mach_codec.ts, with GNU MIG's C user stubs compiled by gcc.
  *
  * For every GNU Mach interface (/usr/include/x86_64-linux-gnu/{mach,device,mach_debug}/*.defs
- * with a subsystem):
+ * with a subsystem, and the machine's mach/x86_64/mach_i386.defs):
  *  1. `x86_64-gnu-mig` writes U.c/H.h; gcc compiles U.c against the installed GNU Mach headers
  *     plus our shim <mach/mig_support.h> (bytes/include), with bytes/runtime.c (mach_msg
  *     prints the request and its out-of-line regions, then fails with
@@ -38,7 +38,7 @@ import type { MachMsg, MachPort } from '../../../src/mach/mig.js';
 import { decodeMachMessage, encodeMachMessage, MachCodecError } from '../../../src/wire/mach_codec.js';
 import { DEFAULT_DEFINES, requireMig } from './oracle.js';
 import {
-  driverSource, dropRoutines, parseUserStubs, planRoutine, routinesAtLines, type CallPlan, type CStub, type TsArg,
+  driverSource, dropRoutines, parseUserStubs, planRoutine, requestKinds, routinesAtLines, type CallPlan, type CStub, type TsArg,
 } from './bytes/driver.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -86,7 +86,7 @@ const AVAILABLE = requireTools();
 function interfaces(): string[] {
   if (!AVAILABLE) return [];
   const out: string[] = [];
-  for (const sub of ['mach', 'device', 'mach_debug']) {
+  for (const sub of ['mach', 'mach/x86_64', 'device', 'mach_debug']) {
     const dir = join(INCLUDE, sub);
     for (const f of readdirSync(dir).sort()) {
       if (!f.endsWith('.defs')) continue;
@@ -252,6 +252,10 @@ function oolBytes(item: MachMsgItem): Uint8Array {
   return new Uint8Array(0);
 }
 
+function shapeOf(d: unknown): string {
+  return d instanceof Uint8Array ? 'a Uint8Array' : Array.isArray(d) ? 'an array' : typeof d === 'string' ? 'a string' : typeof d === 'number' ? 'a number' : typeof d;
+}
+
 function hexOf(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
@@ -277,9 +281,10 @@ interface Totals {
   excluded: Array<{ file: string; routine: string; reason: string }>;
   known: string[];
   fixed: string[];
+  ambiguous: string[];
 }
 
-const totals: Totals = { files: 0, routines: 0, calls: 0, messages: 0, bytes: 0, oolRegions: 0, oolBytes: 0, refused: 0, decoded: 0, excluded: [], known: [], fixed: [] };
+const totals: Totals = { files: 0, routines: 0, calls: 0, messages: 0, bytes: 0, oolRegions: 0, oolBytes: 0, refused: 0, decoded: 0, excluded: [], known: [], fixed: [], ambiguous: [] };
 
 /** Calls one plan on the TS side and compares it with the C result; returns the problems. */
 async function compare(p: Prepared, plan: CallPlan, user: Record<string, unknown>): Promise<string[]> {
@@ -319,7 +324,8 @@ async function compare(p: Prepared, plan: CallPlan, user: Record<string, unknown
   let oolAt = 0;
   let decodedC: MachMessage | null = null;
   try {
-    decodedC = decodeMachMessage(cm.bytes, { ool: (ptr, n) => { pointers.push(ptr); const r = cm.ool[oolAt++]; if (!r || r.length !== n) throw new MachCodecError(`region ${oolAt - 1}: C printed ${r?.length} bytes, descriptor says ${n}`); return r; } });
+    const kinds = requestKinds(plan.routine);
+    decodedC = decodeMachMessage(cm.bytes, { kind: (t, i) => (t.inline ? kinds[i] : undefined), ool: (ptr, n) => { pointers.push(ptr); const r = cm.ool[oolAt++]; if (!r || r.length !== n) throw new MachCodecError(`region ${oolAt - 1}: C printed ${r?.length} bytes, descriptor says ${n}`); return r; } });
   } catch (e) {
     problems.push(`${plan.tag}: decodeMachMessage rejects MIG's bytes: ${(e as Error).message}`);
   }
@@ -344,6 +350,17 @@ async function compare(p: Prepared, plan: CallPlan, user: Record<string, unknown
   } else {
     totals.messages++;
     totals.bytes += tsBytes.length;
+    // Same bytes: the decoder must also give each item's data the shape the stub gave it.
+    // (With the routine's kinds as hints; without them, note where the descriptor alone
+    // reads a one-element array as a scalar.)
+    const plain = decodedC ? decodeMachMessage(cm.bytes, { ool: (_p, n) => new Uint8Array(n) }) : null;
+    decodedC?.body.forEach((item, i) => {
+      const want = shapeOf(msg.body[i]!.data);
+      const got = shapeOf(item.data);
+      if (want !== got) problems.push(`${plan.tag}: item ${i}: the stub's data is ${want}, decodeMachMessage gives ${got}`);
+      const guess = shapeOf(plain!.body[i]!.data);
+      if (guess !== want) totals.ambiguous.push(`${plan.tag} item ${i}: ${want}, read as ${guess} without the routine`);
+    });
   }
   const tsRegions = msg.body.filter((x) => !x.type.inline).map(oolBytes);
   if (tsRegions.length !== cm.ool.length) problems.push(`${plan.tag}: ${cm.ool.length} out-of-line regions in C, ${tsRegions.length} in TS`);
@@ -411,7 +428,8 @@ describe.skipIf(!AVAILABLE)('GNU MIG C stubs and tsmig TS stubs send the same by
     console.log(`bytes conformance: ${totals.files} files, ${totals.routines} routines (${routines} in all, ${excluded} excluded), ` +
       `${totals.calls} calls, ${totals.messages} messages / ${totals.bytes} bytes identical, ` +
       `${totals.oolRegions} out-of-line regions / ${totals.oolBytes} bytes identical, ${totals.refused} calls refused by both, ` +
-      `${totals.decoded} MIG messages decoded and re-encoded\n` +
+      `${totals.decoded} MIG messages decoded and re-encoded, ${totals.ambiguous.length} items whose shape needs the routine's kind hint\n` +
+      totals.ambiguous.map((x) => `  ${x}\n`).join('') +
       totals.excluded.map((x) => `  excluded ${x.file} ${x.routine}: ${x.reason}`).join('\n') +
       totals.known.map((x) => `\n  known tsmig discrepancy, ${x}`).join('') +
       totals.fixed.map((x) => `\n  ${x} now matches: remove it from KNOWN`).join(''));

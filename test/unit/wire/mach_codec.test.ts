@@ -14,7 +14,7 @@ import {
 } from '../../../src/mach/message.js';
 import { msgSize } from '../../../src/mach/mig.js';
 import {
-  decodeMachMessage, encodeMachMessage, machMsgDataKind, machMsgTypeWord, MachCodecError,
+  decodeMachMessage, encodeMachMessage, machMsgDataKind, machMsgDataKindFits, machMsgTypeWord, MachCodecError,
 } from '../../../src/wire/mach_codec.js';
 
 // ---- helpers --------------------------------------------------------------------------
@@ -278,6 +278,35 @@ describe('round trips of every item kind', () => {
     dirty[47] = 0xee; // after the string's NUL
     expect(decodeMachMessage(dirty)).toEqual(msg);
     expect(encodeMachMessage(decodeMachMessage(dirty))).toEqual(b);
+  });
+});
+
+describe('the kind hint of a receiver that knows the routine', () => {
+  it('a one-element bounded array (short form) reads as a scalar unless the receiver says otherwise', () => {
+    const msg = message([
+      { type: type(MACH_MSG_TYPE_INTEGER_32, 32, 1), data: [7] },
+      { type: type(MACH_MSG_TYPE_CHAR, 8, 1), data: new Uint8Array([0x41]) },
+      { type: type(MACH_MSG_TYPE_INTEGER_32, 32, 1), data: 9 },
+    ]);
+    const b = encodeMachMessage(msg);
+    expect(decodeMachMessage(b).body.map((x) => x.data)).toEqual([7, 0x41, 9]);
+    const hinted = decodeMachMessage(b, { kind: (_t, i) => (i === 0 ? 'ints' : i === 1 ? 'bytes' : undefined) });
+    expect(hinted).toEqual(msg);
+  });
+
+  it('port names are integers: int/ints hints read them as port/ports', () => {
+    const msg = message([{ type: type(MACH_MSG_TYPE_PORT_NAME, 32, 1), data: 5 }, { type: type(MACH_MSG_TYPE_COPY_SEND, 32, 1), data: [6] }]);
+    const b = encodeMachMessage(msg);
+    expect(decodeMachMessage(b, { kind: (_t, i) => (i === 0 ? 'int' : 'ints') })).toEqual(msg);
+    expect(machMsgDataKindFits('port', type(MACH_MSG_TYPE_PORT_NAME, 32, 1))).toBe(true);
+    expect(machMsgDataKindFits('bytes', type(MACH_MSG_TYPE_PORT_NAME, 32, 1))).toBe(false);
+  });
+
+  it('a hint that does not fit the descriptor is a MachCodecError', () => {
+    const b = encodeMachMessage(message([{ type: type(MACH_MSG_TYPE_INTEGER_32, 32, 2), data: [1, 2] }]));
+    expectCodecError(() => decodeMachMessage(b, { kind: () => 'string' }), /data kind 'string' does not fit/);
+    expectCodecError(() => decodeMachMessage(b, { kind: () => 'int' }), /data kind 'int' does not fit/);
+    expectCodecError(() => decodeMachMessage(b, { kind: () => 'port' }), /data kind 'port' does not fit/);
   });
 });
 

@@ -17,8 +17,9 @@
 import type { MigModule } from '../../../../codegen/compile.js';
 import { valueKind } from '../../../../codegen/emit/values.js';
 import { userParams } from '../../../../codegen/emit/user.js';
+import type { MachMsgDataKind } from '../../../../src/wire/mach_codec.js';
 import {
-  akbSendSnd, akbUserArg, akCheck, akeCount, akeCountInOut, akeDealloc, akeMsgOption, akeNormal, akePoly,
+  akbRequest, akbSendSnd, akbUserArg, akCheck, akeCount, akeCountInOut, akeDealloc, akeMsgOption, akeNormal, akePoly,
   akeReplyPort, akeRequestPort, akeWaitTime, akIdent, type Argument, type Routine,
 } from '../../../../codegen/routine.js';
 
@@ -97,8 +98,8 @@ export function routinesAtLines(userC: string, stubs: CStub[], lines: number[]):
 
 // ==== values =========================================================================
 
-export type Variant = 'small' | 'empty' | 'max' | 'over';
-export const VARIANTS: readonly Variant[] = ['small', 'empty', 'max', 'over'];
+export type Variant = 'small' | 'empty' | 'one' | 'max' | 'over';
+export const VARIANTS: readonly Variant[] = ['small', 'empty', 'one', 'max', 'over'];
 
 /** A TypeScript argument: ports are made into MachPort handles by the test's runtime. */
 export type TsArg =
@@ -196,7 +197,7 @@ function sentValue(a: Argument, variant: Variant, v: Values): Sent {
   const kind = valueKind(it);
   if (kind === 'string') {
     const n = Math.floor((it.number * it.size) / 8);
-    const length = variant === 'empty' ? 0 : variant === 'max' ? n - 1 : variant === 'over' ? n + 3 : Math.min(5, n - 1);
+    const length = variant === 'empty' ? 0 : variant === 'one' ? 1 : variant === 'max' ? n - 1 : variant === 'over' ? n + 3 : Math.min(5, n - 1);
     const s = v.text(length);
     return { ts: { value: s }, bytes: [], string: s };
   }
@@ -218,7 +219,7 @@ function sentValue(a: Argument, variant: Variant, v: Values): Sent {
     const mult = multiplier(a);
     const bounded = it.inLine;
     const max = bounded ? Math.floor(it.number / mult) : 300;
-    count = variant === 'empty' ? 0 : variant === 'max' ? max : variant === 'over' ? max + 1 : Math.min(3, max);
+    count = variant === 'empty' ? 0 : variant === 'one' ? 1 : variant === 'max' ? max : variant === 'over' ? max + 1 : Math.min(3, max);
     elements = count * mult;
   } else {
     elements = it.number;
@@ -278,7 +279,7 @@ function planCall(rt: Routine, stub: CStub, variant: Variant, seed: number): Cal
         // as tsmig's user emitter: the CountInOut argument's count, whose parent is the array
         const parent = a.cInOut!.parent!;
         const max = Math.floor(parent.type!.number / (parent.type!.element?.number ?? 1));
-        scalar.set(a, variant === 'empty' ? 0 : variant === 'max' ? max : variant === 'over' ? max + 7 : 5);
+        scalar.set(a, variant === 'empty' ? 0 : variant === 'one' ? 1 : variant === 'max' ? max : variant === 'over' ? max + 7 : 5);
         break;
       }
       case akePoly:
@@ -359,6 +360,19 @@ function planCall(rt: Routine, stub: CStub, variant: Variant, seed: number): Cal
     return { value: sc };
   });
   return { routine: rt, stub, variant, tag, c: block, ts };
+}
+
+/**
+ * What each request field's data is in the TS stub (codegen/emit/values.ts's kinds), as a
+ * decode hint: variable arrays stay arrays with one element. Out-of-line fields are left to
+ * the decoder (bytes, or names for ports).
+ */
+export function requestKinds(rt: Routine): Array<MachMsgDataKind | undefined> {
+  return rt.args.filter((a) => akCheck(a.kind, akbRequest) && a.type !== null).map((a) => {
+    if (akIdent(a.kind) === akeCountInOut) return 'int';
+    const k = valueKind(a.type!);
+    return k === 'bool' ? 'int' : k;
+  });
 }
 
 /** The C driver: main() calling every planned stub call in order. */
