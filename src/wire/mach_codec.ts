@@ -36,8 +36,9 @@
  * port names, msgt_name numbers). 64-bit values must be safe integers both ways.
  *
  * Decoding validates every length and bound against the bytes given and throws
- * MachCodecError on anything malformed; it reads each byte at most once and allocates no
- * more than the input's size (out-of-line regions come from the caller's `ool` reader).
+ * MachCodecError on anything malformed; its work and memory are linear in the input's
+ * length whatever the descriptors claim (out-of-line regions come from the caller's `ool`
+ * reader, which is told their length first).
  * Padding bytes are not checked (MIG's C leaves them uninitialised: the 4 after
  * msgh_remote_port, the upper half of msgh_local_port, xPad, the tails of strings), so
  * decoding then encoding gives back the input with its padding zeroed.

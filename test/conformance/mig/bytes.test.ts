@@ -21,7 +21,9 @@
  *     MIG's bytes must also decode (decodeMachMessage) and re-encode to themselves.
  *
  * Routines whose C stubs do not compile (MIG 1.8's 4-byte alignment of 64-bit struct
- * members, spec/mig.md §6.3) are found by gcc and listed as exclusions.
+ * members, spec/mig.md §6.3) are found by gcc and listed as exclusions. The summary line
+ * (stdout of the last test) gives the counts; BYTES_KEEP=1 keeps the C work directory
+ * (U.c, driver.c, the driver) in the system's temporary directory.
  */
 
 import { spawn } from 'node:child_process';
