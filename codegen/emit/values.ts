@@ -102,10 +102,12 @@ export function packField(arg: Argument, v: string, nameExpr: string, deallocExp
     return lines;
   }
   if (kind === 'string') {
+    // The field's bytes: c_string[N] is N elements of 8 bits, (MACH_MSG_TYPE_STRING, 8*N) one of 8*N.
+    const bytes = Math.floor((it.number * it.size) / 8);
     if (it.varArray) {
-      lines.push(`const ${arg.name}S = mig_string(${v}, ${max});`);
+      lines.push(`const ${arg.name}S = mig_string(${v}, ${bytes});`);
       lines.push(item(`${arg.name}S.value`, `${arg.name}S.count`, 'true', deallocExpr));
-    } else lines.push(item(`mig_string(${v}, ${max}).value`, String(max), 'true', deallocExpr));
+    } else lines.push(item(`mig_string(${v}, ${bytes}).value`, String(max), 'true', deallocExpr));
     return lines;
   }
   if (!it.varArray) {

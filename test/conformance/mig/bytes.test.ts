@@ -59,13 +59,8 @@ const REPLY_PORT = 0xabc;
  * fixed (remove it then).
  */
 const KNOWN: Readonly<Record<string, string>> = {
-  // (MACH_MSG_TYPE_STRING[_C], 8*N) strings — long form, msgt_size 8*N, msgt_number 1 — are
-  // cut with mig_string(value, 1) (msgt_number) instead of N bytes (number × size / 8, MIG's
-  // mig_strncpy(field, value, N)): the TS stub always sends an empty string.
-  device_open: 'dev_name_t (STRING_C, 8*128) sent as "" (mig_string(name, 1))',
-  device_open_request: 'dev_name_t (STRING_C, 8*128) sent as "" (mig_string(name, 1))',
-  default_pager_paging_file: 'default_pager_filename_t (STRING_C, 8*256) sent as "" (mig_string(filename, 1))',
-  host_load_symbol_table: 'symtab_name_t (STRING_C, 8*32) sent as "" (mig_string(name, 1))',
+  // none: (MACH_MSG_TYPE_STRING, 8*N) strings were sent empty until codegen/emit/values.ts
+  // counted their bytes as number x size / 8 (device_open, default_pager_paging_file, ...).
 };
 
 // ---- availability --------------------------------------------------------------------
