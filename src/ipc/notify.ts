@@ -17,63 +17,30 @@
  *   71  mach_notify_send_once       (none)                                 32
  *   72  mach_notify_dead_name       PORT_NAME (15), 32 bits, 1: name       40
  *
- * The message for each is made by one builder (mach_notify_*_msg), standing in for the
- * KernelUser stub tsmig will generate from defs/notify.defs; ipc_notify_* send them with
- * MACH_SEND_ALWAYS (ipc_mqueue_send_always), as the kernel does.
+ * Each message is made by the KernelUser stub tsmig generates from defs/notify.defs
+ * (src/gen/notify.user.ts), run on a KernelMsg whose handles stand for the naked rights
+ * (kern/ipc_mig.ts); it leaves with MACH_SEND_ALWAYS (ipc_mqueue_send_always), as the
+ * kernel sends notifications: their rights are already in transit.
  */
 
 import {
-  MACH_MSGH_BITS, MACH_MSGH_BITS_COMPLEX, MACH_MSG_TYPE_INTEGER_32, MACH_MSG_TYPE_MOVE_SEND_ONCE,
-  MACH_MSG_TYPE_PORT_NAME, MACH_MSG_TYPE_PORT_RECEIVE, MACH_NOTIFY_DEAD_NAME,
-  MACH_NOTIFY_MSG_ACCEPTED, MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_PORT_DELETED,
-  MACH_NOTIFY_PORT_DESTROYED, MACH_NOTIFY_SEND_ONCE, type MachMsgType,
-} from '../mach/message.js';
-import { IpcKmsg } from './kmsg.js';
-import { ipc_mqueue_send_always } from './mqueue.js';
+  mach_notify_dead_name, mach_notify_msg_accepted, mach_notify_no_senders, mach_notify_port_deleted,
+  mach_notify_port_destroyed, mach_notify_send_once,
+} from '../gen/notify.user.js';
+import { KernelMsg } from '../kern/ipc_mig.js';
+import { MACH_MSG_TYPE_MOVE_RECEIVE } from '../mach/message.js';
 import type { IpcPort } from './port.js';
 
-/** A short in-line descriptor for one 32-bit value. */
-function notifyType(name: number): MachMsgType {
-  return { name, size: 32, number: 1, inline: true, longform: false, deallocate: false };
+let notify_mig: KernelMsg | null = null;
+
+/** The notification: its handle for `port`, sent at once (the stub's mach_msg runs synchronously). */
+function so(port: IpcPort): { rt: KernelMsg; notify: NonNullable<ReturnType<KernelMsg['right']>> } {
+  notify_mig ??= new KernelMsg('in_transit');
+  return { rt: notify_mig, notify: notify_mig.right(port)! };
 }
 
-const NOTIFY_BITS = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
-
-// ==== builders: the messages of include/mach/notify.defs ===========================
-
-/** simpleroutine mach_notify_port_deleted(notify: notify_port_t; name: mach_port_name_t) */
-export function mach_notify_port_deleted_msg(notify: IpcPort, name: number): IpcKmsg {
-  return new IpcKmsg(NOTIFY_BITS, 40, notify, null, MACH_NOTIFY_PORT_DELETED,
-    [{ type: notifyType(MACH_MSG_TYPE_PORT_NAME), data: name }]);
-}
-
-/** simpleroutine mach_notify_msg_accepted(notify: notify_port_t; name: mach_port_name_t) */
-export function mach_notify_msg_accepted_msg(notify: IpcPort, name: number): IpcKmsg {
-  return new IpcKmsg(NOTIFY_BITS, 40, notify, null, MACH_NOTIFY_MSG_ACCEPTED,
-    [{ type: notifyType(MACH_MSG_TYPE_PORT_NAME), data: name }]);
-}
-
-/** simpleroutine mach_notify_port_destroyed(notify: notify_port_t; rights: mach_port_receive_t) */
-export function mach_notify_port_destroyed_msg(notify: IpcPort, right: IpcPort): IpcKmsg {
-  return new IpcKmsg(MACH_MSGH_BITS_COMPLEX | NOTIFY_BITS, 40, notify, null, MACH_NOTIFY_PORT_DESTROYED,
-    [{ type: notifyType(MACH_MSG_TYPE_PORT_RECEIVE), data: right }]);
-}
-
-/** simpleroutine mach_notify_no_senders(notify: notify_port_t; mscount: mach_port_mscount_t) */
-export function mach_notify_no_senders_msg(notify: IpcPort, mscount: number): IpcKmsg {
-  return new IpcKmsg(NOTIFY_BITS, 40, notify, null, MACH_NOTIFY_NO_SENDERS,
-    [{ type: notifyType(MACH_MSG_TYPE_INTEGER_32), data: mscount >>> 0 }]);
-}
-
-/** simpleroutine mach_notify_send_once(notify: notify_port_t) */
-export function mach_notify_send_once_msg(notify: IpcPort): IpcKmsg {
-  return new IpcKmsg(NOTIFY_BITS, 32, notify, null, MACH_NOTIFY_SEND_ONCE, []);
-}
-
-/** simpleroutine mach_notify_dead_name(notify: notify_port_t; name: mach_port_name_t) */
-export function mach_notify_dead_name_msg(notify: IpcPort, name: number): IpcKmsg {
-  return new IpcKmsg(NOTIFY_BITS, 40, notify, null, MACH_NOTIFY_DEAD_NAME,
-    [{ type: notifyType(MACH_MSG_TYPE_PORT_NAME), data: name }]);
+function sent(p: Promise<void>): void {
+  p.catch((e: unknown) => console.error('kernel: a notification could not be sent:', e));
 }
 
 // ==== sending =======================================================================
@@ -84,7 +51,8 @@ export function mach_notify_dead_name_msg(notify: IpcPort, name: number): IpcKms
  * Rights: consumes the send-once right `port`.
  */
 export function ipc_notify_port_deleted(port: IpcPort, name: number): void {
-  ipc_mqueue_send_always(mach_notify_port_deleted_msg(port, name));
+  const { notify } = so(port);
+  sent(mach_notify_port_deleted(notify, name));
 }
 
 /**
@@ -92,7 +60,8 @@ export function ipc_notify_port_deleted(port: IpcPort, name: number): void {
  * Rights: consumes the send-once right `port`.
  */
 export function ipc_notify_msg_accepted(port: IpcPort, name: number): void {
-  ipc_mqueue_send_always(mach_notify_msg_accepted_msg(port, name));
+  const { notify } = so(port);
+  sent(mach_notify_msg_accepted(notify, name));
 }
 
 /**
@@ -101,7 +70,8 @@ export function ipc_notify_msg_accepted(port: IpcPort, name: number): void {
  * Rights: consumes the send-once right `port` and the receive right `right` (in transit).
  */
 export function ipc_notify_port_destroyed(port: IpcPort, right: IpcPort): void {
-  ipc_mqueue_send_always(mach_notify_port_destroyed_msg(port, right));
+  const { rt, notify } = so(port);
+  sent(mach_notify_port_destroyed(notify, rt.right(right), MACH_MSG_TYPE_MOVE_RECEIVE));
 }
 
 /**
@@ -110,7 +80,8 @@ export function ipc_notify_port_destroyed(port: IpcPort, right: IpcPort): void {
  * Rights: consumes the send-once right `port`.
  */
 export function ipc_notify_no_senders(port: IpcPort, mscount: number): void {
-  ipc_mqueue_send_always(mach_notify_no_senders_msg(port, mscount));
+  const { notify } = so(port);
+  sent(mach_notify_no_senders(notify, mscount >>> 0));
 }
 
 /**
@@ -121,7 +92,8 @@ export function ipc_notify_no_senders(port: IpcPort, mscount: number): void {
  * Rights: consumes the send-once right `port`.
  */
 export function ipc_notify_send_once(port: IpcPort): void {
-  ipc_mqueue_send_always(mach_notify_send_once_msg(port));
+  const { notify } = so(port);
+  sent(mach_notify_send_once(notify));
 }
 
 /**
@@ -129,5 +101,6 @@ export function ipc_notify_send_once(port: IpcPort): void {
  * Rights: consumes the send-once right `port`.
  */
 export function ipc_notify_dead_name(port: IpcPort, name: number): void {
-  ipc_mqueue_send_always(mach_notify_dead_name_msg(port, name));
+  const { notify } = so(port);
+  sent(mach_notify_dead_name(notify, name));
 }

@@ -40,8 +40,8 @@ export interface MachPort {
  */
 export interface MachMsg {
   mach_msg(msg: MachMessage | null, option: number, rcvName: number, timeout: number): Promise<MachMessage | number> | MachMessage | number;
-  /** a receive right for one RPC's reply (mig_get_reply_port) */
-  mig_get_reply_port(): number;
+  /** a receive right for one RPC's reply (mig_get_reply_port); may need a kernel call */
+  mig_get_reply_port(): number | Promise<number>;
   /** the RPC completed: the reply port can serve again (mig_put_reply_port) */
   mig_put_reply_port(name: number): void;
   /** the RPC failed: a late reply may still come, so destroy the port (mig_dealloc_reply_port) */
@@ -83,7 +83,8 @@ export type MigResult<T> = T | number | Promise<T | number>;
  * notification came back instead), MIG_REPLY_MISMATCH.
  */
 export async function mig_rpc(rt: MachMsg, header: MachMsgHeader, body: MachMsgItem[], option: number, timeout: number, userReplyPort?: number): Promise<MachMessage> {
-  const replyPort = userReplyPort ?? rt.mig_get_reply_port();
+  let replyPort = userReplyPort ?? rt.mig_get_reply_port();
+  if (typeof replyPort !== 'number') replyPort = await replyPort;
   header.localPort = replyPort;
   const r = await rt.mach_msg({ header, body }, MACH_SEND_MSG | MACH_RCV_MSG | option, replyPort, timeout);
   if (typeof r === 'number') {

@@ -1,0 +1,132 @@
+/*
+ * File: kern/kernel.ts
+ * Purpose: the kernel: its host, its tasks, the kernel servers behind kernel ports, and the
+ *          embedded entry points `createKernel()` and `kernel.createTask()`.
+ *
+ * Embedded, the kernel and its tasks share one process and talk through the in-memory
+ * transport; the same Kernel serves tasks in other processes through the WebSocket
+ * transport. Ports and spaces are process-wide (as in one Mach kernel); the kernel
+ * servers are registered once per process and find their kernel through the task or
+ * host a request names.
+ */
+
+import { MACH_PORT_NULL } from '../mach/port.js';
+import { ipc_kobject_server_register } from '../ipc/kobject.js';
+import { ipc_port_copyout_send, ipc_port_make_send, IP_VALID, type IpcPort, type IpcPortRef } from '../ipc/port.js';
+import { VM_LEVEL_DEFAULT, type VmLevel } from '../vm/level.js';
+import { LoopbackTransport } from '../transport/loopback.js';
+import type { TaskInfo } from '../transport/transport.js';
+import { MachTask } from '../runtime/task.js';
+import { Host } from './host.js';
+import { KernelMsg, kernelServer } from './ipc_mig.js';
+import { mach_kernel_server } from './mach_server.js';
+import { mach_port_kernel_server } from './mach_port_server.js';
+import { Task, task_terminate } from './task.js';
+import { TaskTraps } from './traps.js';
+
+export interface KernelOptions {
+  /** VM behaviour level: L0 (GNU Mach before 2023), L1 (July 2023), L2 (current; default). */
+  vmLevel?: VmLevel;
+}
+
+export interface TaskOptions {
+  /** Boot servers get the privileged host port (and the device master, once devices exist). */
+  privileged?: boolean;
+  /** A port (a right the new task gets a send right to) to use as its bootstrap port. */
+  bootstrap?: IpcPortRef;
+}
+
+/** The kernel's MachMsg for its servers (KernelServer stubs) and KernelUser calls. */
+export const kernel_mig = new KernelMsg('from_kernel');
+
+let servers_registered = false;
+
+/** The kernel servers, registered once per process (ipc_kobject_server's chain). */
+function register_kernel_servers(): void {
+  if (servers_registered) return;
+  servers_registered = true;
+  ipc_kobject_server_register(kernelServer(mach_port_kernel_server(kernel_mig), kernel_mig));
+  ipc_kobject_server_register(kernelServer(mach_kernel_server(kernel_mig), kernel_mig));
+}
+
+export class Kernel {
+  readonly vmLevel: VmLevel;
+  readonly host: Host;
+  readonly tasks = new Map<number, Task>();
+  private readonly connections = new Map<Task, { ended(reason: string): void }>();
+
+  constructor(options: KernelOptions = {}) {
+    register_kernel_servers();
+    this.vmLevel = options.vmLevel ?? VM_LEVEL_DEFAULT;
+    this.host = new Host();
+  }
+
+  /**
+   * task_create_kernel: a new task with an empty space and map.
+   * Rights: the task holds no rights yet; see connect() for the ones it starts with.
+   */
+  task_create(name: string, options: TaskOptions = {}): Task {
+    const task = new Task(this, name, this.vmLevel);
+    if (IP_VALID(options.bootstrap ?? null)) task.itk_bootstrap = ipc_port_make_send(options.bootstrap as IpcPort);
+    this.tasks.set(task.id, task);
+    return task;
+  }
+
+  /**
+   * The rights a task starts with, copied out into its space, and the traps to reach the
+   * kernel: what a transport gives the task.
+   */
+  task_info(task: Task, options: TaskOptions = {}): TaskInfo {
+    const space = task.itk_space;
+    const send = (ref: IpcPortRef): number => (IP_VALID(ref) ? ipc_port_copyout_send(ipc_port_make_send(ref), space) : MACH_PORT_NULL);
+    return {
+      id: task.id,
+      name: task.name,
+      task_self: send(task.itk_self),
+      host_self: send(this.host.host_self),
+      host_priv: options.privileged ? send(this.host.host_priv_self) : MACH_PORT_NULL,
+      device_master: MACH_PORT_NULL,
+      bootstrap: send(task.itk_bootstrap),
+    };
+  }
+
+  /** The traps of `task`, for a transport, and who to tell when the task ends. */
+  connect(task: Task, connection: { ended(reason: string): void }): TaskTraps {
+    this.connections.set(task, connection);
+    return new TaskTraps(task, this.host);
+  }
+
+  /** task_terminate: the task ends; its connection hears of it. */
+  task_terminate(task: Task): void {
+    if (!task.active) return;
+    task_terminate(task);
+    this.tasks.delete(task.id);
+    const c = this.connections.get(task);
+    this.connections.delete(task);
+    c?.ended('task terminated');
+  }
+
+  /**
+   * An embedded task: the kernel-side task and its runtime, joined by the in-memory
+   * transport. The runtime is what generated stubs run on.
+   */
+  createTask(name = 'task', options: TaskOptions = {}): MachTask {
+    const task = this.task_create(name, options);
+    const info = this.task_info(task, options);
+    let transport: LoopbackTransport | null = null;
+    const traps = this.connect(task, { ended: (reason) => transport?.ended(reason) });
+    transport = new LoopbackTransport(traps, info, () => this.task_terminate(task));
+    return new MachTask(transport);
+  }
+
+  /** Every task ends; the host's ports die. */
+  shutdown(): void {
+    for (const task of [...this.tasks.values()]) this.task_terminate(task);
+    this.host.destroy();
+  }
+}
+
+/** A kernel for embedded use: `const k = createKernel(); const t = k.createTask('a');` */
+export function createKernel(options: KernelOptions = {}): Kernel {
+  return new Kernel(options);
+}

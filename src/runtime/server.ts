@@ -1,0 +1,106 @@
+/*
+ * File: runtime/server.ts
+ * Purpose: mach_msg_server: a task's server loop (glibc's mach_msg_server): receive on a
+ *          port or port set, hand each request to the demux that serves its id, send the
+ *          reply; several requests may be in service at once (a server's threads).
+ *
+ * As glibc's loop does: no reply is sent when the request had no reply port or the work
+ * function said MIG_NO_REPLY; when the reply carries an error, the rights the request
+ * brought are released (mach_msg_destroy), since no work function kept them.
+ */
+
+import { KERN_SUCCESS, MACH_RCV_INTERRUPTED, MACH_RCV_PORT_DIED, MACH_RCV_INVALID_NAME, MIG_BAD_ID, MIG_NO_REPLY } from '../mach/kern_return.js';
+import {
+  MACH_MSG_TYPE_PORT_ANY, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSGH_BITS_REMOTE,
+  MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT, type MachMessage,
+} from '../mach/message.js';
+import { mig_reply, type MachPort, type MigDemux } from '../mach/mig.js';
+import { MACH_PORT_NULL, MACH_PORT_RIGHT_RECEIVE, MACH_PORT_VALID } from '../mach/port.js';
+import { mach_port_deallocate, mach_port_mod_refs } from '../gen/mach_port.user.js';
+import type { MachTask } from './task.js';
+
+export interface ServerOptions {
+  /** requests served at once (default 16): a request waits for a free slot */
+  concurrency?: number;
+  /** stop the loop */
+  signal?: AbortSignal;
+  /** a work function threw (not a MachError): the request gets this code (default: rethrow) */
+  onError?: (e: unknown, request: MachMessage) => number;
+}
+
+/** The demux among `demuxes` that serves `id` (MIG's `<demux>_routine`), if any. */
+export function demuxFor(demuxes: readonly MigDemux[], id: number): MigDemux | undefined {
+  for (const d of demuxes) if (d.routine(id) !== undefined) return d;
+  return undefined;
+}
+
+/**
+ * mach_msg_server: serve requests arriving on `port` (a receive right or a port set) with
+ * the first demux that knows each id, until the port dies, the task ends or `signal`
+ * aborts. Resolves with the mach_msg code that ended the loop.
+ */
+export async function mach_msg_server(task: MachTask, demuxes: readonly MigDemux[], port: MachPort, options: ServerOptions = {}): Promise<number> {
+  const concurrency = options.concurrency ?? 16;
+  let inService = 0;
+  let slot: (() => void) | null = null;
+  const serveOne = async (req: MachMessage): Promise<void> => {
+    try {
+      await serve(task, demuxes, req, options);
+    } finally {
+      inService--;
+      if (slot) { const s = slot; slot = null; s(); }
+    }
+  };
+  for (;;) {
+    if (options.signal?.aborted) return MACH_RCV_INTERRUPTED;
+    while (inService >= concurrency) await new Promise<void>((r) => { slot = r; });
+    const r = await receive(task, port, options.signal);
+    if (typeof r === 'number') {
+      if (r === MACH_RCV_INTERRUPTED || r === MACH_RCV_PORT_DIED || r === MACH_RCV_INVALID_NAME) return r;
+      continue; // a message too large or badly formed: dropped by the kernel; go on
+    }
+    inService++;
+    void serveOne(r);
+  }
+}
+
+function receive(task: MachTask, port: MachPort, signal?: AbortSignal): Promise<MachMessage | number> {
+  const r = task.mach_msg(null, MACH_RCV_MSG, port.name, 0);
+  if (!(r instanceof Promise)) return Promise.resolve(r);
+  if (!signal) return r;
+  return Promise.race([r, new Promise<number>((resolve) => signal.addEventListener('abort', () => resolve(MACH_RCV_INTERRUPTED), { once: true }))]);
+}
+
+/** One request: demux, reply (or not), and cleanup of an error's rights. */
+async function serve(task: MachTask, demuxes: readonly MigDemux[], req: MachMessage, options: ServerOptions): Promise<void> {
+  const demux = demuxFor(demuxes, req.header.id);
+  let reply: MachMessage | null;
+  if (demux === undefined) reply = mig_reply(req, MIG_BAD_ID);
+  else {
+    try {
+      reply = await demux(req, task);
+    } catch (e) {
+      if (!options.onError) throw e;
+      reply = mig_reply(req, options.onError(e, req));
+    }
+  }
+  const code = reply === null ? MIG_NO_REPLY : (reply.body[0]?.data as number);
+  if (code !== KERN_SUCCESS && code !== MIG_NO_REPLY) await mach_msg_destroy_body(task, req);
+  if (reply === null || reply.header.remotePort === MACH_PORT_NULL) return;
+  // The reply right is send-once: the send never blocks; a dead client just drops it.
+  await task.mach_msg(reply, MACH_SEND_MSG | MACH_SEND_TIMEOUT, 0, 0);
+}
+
+/** mach_msg_destroy, for the body: release the rights a request carried. */
+export async function mach_msg_destroy_body(task: MachTask, msg: MachMessage): Promise<void> {
+  for (const it of msg.body) {
+    if (!MACH_MSG_TYPE_PORT_ANY(it.type.name)) continue;
+    const names = Array.isArray(it.data) ? it.data : [it.data as number];
+    for (const n of names) {
+      if (!MACH_PORT_VALID(n)) continue;
+      if (it.type.name === MACH_MSG_TYPE_PORT_RECEIVE) await mach_port_mod_refs(task.self, n, MACH_PORT_RIGHT_RECEIVE, -1).catch(() => undefined);
+      else if (it.type.name === MACH_MSG_TYPE_PORT_SEND || it.type.name === MACH_MSG_TYPE_PORT_SEND_ONCE) await mach_port_deallocate(task.self, n).catch(() => undefined);
+    }
+  }
+  void MACH_MSGH_BITS_REMOTE;
+}
