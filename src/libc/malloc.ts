@@ -614,9 +614,12 @@ export class Malloc {
         if (at !== to) fail(`arena ${av.id}: ${what}: chunks end at ${hex(at)}, not ${hex(to)}`);
       };
       if (av.isMain) {
-        if (av.contiguous && av.top !== null) {
-          tile(this.mainStart, av.top.addr + av.top.size, 'break area');
-          if (av.top.addr + av.top.size !== this.hurd.brk) fail(`main top ends at ${hex(av.top.addr + av.top.size)}, break at ${hex(this.hurd.brk)}`);
+        // (A failed sbrk can leave the break past the top, which sysmalloc then treats as a
+        // foreign sbrk: a gap closed by fenceposts. The break area is tiled until that happens.)
+        const fenced = [...av.used.values()].some((c) => c.state === 'fence');
+        if (av.contiguous && av.top !== null && !fenced) tile(this.mainStart, av.top.addr + av.top.size, 'break area');
+        if (av.contiguous && av.top !== null && av.top.addr + av.top.size > this.hurd.brk) {
+          fail(`main top ends at ${hex(av.top.addr + av.top.size)}, past the break at ${hex(this.hurd.brk)}`);
         }
       } else {
         for (let h = av.heap; h !== null; h = h.prev) {
@@ -1190,7 +1193,7 @@ export class Malloc {
         // Fencepost at the old heap's end; what is left of the old top is freed.
         oldSize = (oldSize - MINSIZE) & ~MALLOC_ALIGN_MASK;
         const fence = new Chunk(oldTop!.addr + oldSize, oldEnd - (oldTop!.addr + oldSize), 'fence', av);
-        this.markUsed(av, fence);
+        this.markUsed(av, fence, 'fence');
         oldHeap.fence = fence;
         await this.touch(fence.addr, fence.size);
         if (oldSize >= MINSIZE) {
@@ -1267,7 +1270,7 @@ export class Malloc {
               // A double fencepost at the old top, the rest of which is freed.
               oldSize = (oldSize - 2 * CHUNK_HDR_SZ) & ~MALLOC_ALIGN_MASK;
               const fence = new Chunk(oldTop!.addr + oldSize, oldEnd - (oldTop!.addr + oldSize), 'fence', av);
-              this.markUsed(av, fence);
+              this.markUsed(av, fence, 'fence');
               await this.touch(fence.addr, fence.size);
               if (oldSize >= MINSIZE) {
                 const rest = new Chunk(oldTop!.addr, oldSize, 'inuse', av);
