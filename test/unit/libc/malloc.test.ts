@@ -253,7 +253,7 @@ describe('Malloc: when the break fails', () => {
     const p = await m.malloc(100);
     expect(p).not.toBe(0);
     const calls = rpcs(ops.take());
-    expect(calls.map((c) => [c.op, c.address, c.size, c.kr])).toEqual([
+    expect(calls.map((c) => [c.op, c.address, c.size, "kr" in c ? c.kr : null])).toEqual([
       ['vm_protect', B, 16 * P, 0], // the rest of the reservation is opened...
       ['vm_allocate', B + 16 * P, 0x11000, KERN_NO_SPACE], // ...but the excess cannot be had
       ['vm_map', 0, MiB, 0],
