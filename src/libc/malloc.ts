@@ -398,35 +398,42 @@ export class Malloc {
     });
   }
 
-  /** mallopt. Returns: whether the parameter was accepted. */
-  mallopt(param: number, value: number): boolean {
-    switch (param) {
-      case M_TRIM_THRESHOLD:
-        this.trimThreshold = value;
-        this.noDynThreshold = true;
-        return true;
-      case M_TOP_PAD:
-        this.topPad = value;
-        this.noDynThreshold = true;
-        return true;
-      case M_MMAP_THRESHOLD:
-        if (value > HEAP_MAX_SIZE / 2) return false;
-        this.mmapThreshold = value;
-        this.noDynThreshold = true;
-        return true;
-      case M_MMAP_MAX:
-        this.nMmapsMax = value;
-        this.noDynThreshold = true;
-        return true;
-      case M_ARENA_TEST:
-        if (value > 0) this.arenaTest = value;
-        return value > 0;
-      case M_ARENA_MAX:
-        if (value > 0) this.arenaMax = value;
-        return value > 0;
-      default:
-        return false;
-    }
+  /**
+   * mallopt: consolidate the main arena's fastbins, then set the parameter. Setting a
+   * threshold, the top pad or the mmap count turns the dynamic mmap threshold off.
+   * Returns: whether the parameter was accepted.
+   */
+  mallopt(param: number, value: number): Promise<boolean> {
+    return this.serialize(async () => {
+      await this.mallocConsolidate(this.main);
+      switch (param) {
+        case M_TRIM_THRESHOLD:
+          this.trimThreshold = value;
+          this.noDynThreshold = true;
+          return true;
+        case M_TOP_PAD:
+          this.topPad = value;
+          this.noDynThreshold = true;
+          return true;
+        case M_MMAP_THRESHOLD:
+          if (value > HEAP_MAX_SIZE / 2) return false;
+          this.mmapThreshold = value;
+          this.noDynThreshold = true;
+          return true;
+        case M_MMAP_MAX:
+          this.nMmapsMax = value;
+          this.noDynThreshold = true;
+          return true;
+        case M_ARENA_TEST:
+          if (value > 0) this.arenaTest = value;
+          return value > 0;
+        case M_ARENA_MAX:
+          if (value > 0) this.arenaMax = value;
+          return value > 0;
+        default:
+          return false;
+      }
+    });
   }
 
   /**
@@ -772,11 +779,14 @@ export class Malloc {
     if (a !== null) a.attachedThreads--;
   }
 
-  /** reused_arena: with no contention, the next arena in line (never `avoid`, which the caller holds locked). */
-  private reusedArena(t: ThreadState, avoid: Arena | null): Arena {
+  /**
+   * reused_arena: the first arena from next_to_use whose lock can be had. Calls are
+   * serialised here, so that is next_to_use itself, even when it is `avoid` (which
+   * arena_get_retry has unlocked; glibc only steps past it when every trylock fails).
+   */
+  private reusedArena(t: ThreadState, _avoid: Arena | null): Arena {
     if (this.nextToUse === null) this.nextToUse = this.main;
-    let result = this.nextToUse;
-    if (result === avoid) result = result.next;
+    const result = this.nextToUse;
     this.detachArena(t.arena);
     // remove_from_free_list
     let prev: Arena | null = null;

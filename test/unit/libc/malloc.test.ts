@@ -253,7 +253,7 @@ describe('Malloc: when the break fails', () => {
     const p = await m.malloc(100);
     expect(p).not.toBe(0);
     const calls = rpcs(ops.take());
-    expect(calls.map((c) => [c.op, c.address, c.size, "kr" in c ? c.kr : null])).toEqual([
+    expect(calls.map((c) => [c.op, c.address, c.size, 'kr' in c ? c.kr : null])).toEqual([
       ['vm_protect', B, 16 * P, 0], // the rest of the reservation is opened...
       ['vm_allocate', B + 16 * P, 0x11000, KERN_NO_SPACE], // ...but the excess cannot be had
       ['vm_map', 0, MiB, 0],
@@ -294,7 +294,7 @@ describe('Malloc: arenas and threads', () => {
     expect(four.m.arenaFor(8)).toBe(0);
 
     const capped = await setup('L0');
-    expect(capped.m.mallopt(M_ARENA_MAX, 2)).toBe(true);
+    expect(await capped.m.mallopt(M_ARENA_MAX, 2)).toBe(true);
     for (let t = 1; t <= 3; t++) await capped.m.malloc(10, t);
     expect(capped.m.mallinfo().narenas).toBe(2);
   });
@@ -456,11 +456,11 @@ describe('Malloc: API', () => {
     expect(info.narenas).toBe(3);
     expect(info.keepcost).toBe(m.arenas()[0]!.top!.size);
 
-    expect(m.mallopt(M_MMAP_THRESHOLD, 1024 * 1024)).toBe(false);
-    expect(m.mallopt(M_MMAP_THRESHOLD, 64 * 1024)).toBe(true);
-    expect(m.mallopt(M_TRIM_THRESHOLD, 256 * 1024)).toBe(true);
-    expect(m.mallopt(M_TOP_PAD, 0)).toBe(true);
-    expect(m.mallopt(12345, 1)).toBe(false);
+    expect(await m.mallopt(M_MMAP_THRESHOLD, 1024 * 1024)).toBe(false);
+    expect(await m.mallopt(M_MMAP_THRESHOLD, 64 * 1024)).toBe(true);
+    expect(await m.mallopt(M_TRIM_THRESHOLD, 256 * 1024)).toBe(true);
+    expect(await m.mallopt(M_TOP_PAD, 0)).toBe(true);
+    expect(await m.mallopt(12345, 1)).toBe(false);
     const before = m.mallinfo().hblks;
     // (Only what the top cannot serve goes to sysmalloc and so to mmap.)
     const big = await m.malloc(400_000);
