@@ -9,8 +9,12 @@
  * The allocator holds no bytes. It manages addresses and sizes in the task's address
  * space, keeping each chunk's boundary tags in JavaScript records instead of in memory,
  * and makes every VM effect through VmOps (an RPC per call in the real system). The
- * algorithms are glibc 2.36's (malloc/malloc.c, malloc/arena.c), the C library of the
- * pre-2023 Hurd, with the Hurd's sysdeps (hurd.ts):
+ * algorithms are glibc 2.36's (malloc/malloc.c, malloc/arena.c; 2022, the C library of the
+ * pre-2023 Hurd), with the Hurd's sysdeps (hurd.ts). Later releases refactor these files
+ * but, as far as checked, make the same VM calls on the Hurd, except that brk opens pages
+ * RW instead of RWX from 2.38 (option hurd.brkProt); the development branch after 2.42
+ * removes fastbins and reworks the tcache, which is not modelled.
+ *
  *
  *  - Chunks as glibc lays them out on i386 (chunk.ts): 8-byte headers, 16-byte alignment,
  *    MINSIZE 16, request2size; the next chunk's prev_size word is usable.
@@ -57,7 +61,25 @@
  *    no mtag; double frees and bad pointers throw instead of abort().
  *  - fd_nextsize skip lists are replaced by walks over the sorted large bins (same
  *    choices); the binmap by a scan of the bins (same choices).
- *  - Only anonymous memory: no foreign sbrk calls by the program.
+ *  - Only anonymous memory. A foreign sbrk (or a failed one that moved the break) is handled
+ *    as sysmalloc does, with fenceposts.
+ *  - malloc_trim's madvise of free pages (mtrim) is left out: it is a no-op on the Hurd.
+ *
+ * ---------------------------------------------------------------------------------------
+ * Files and API
+ * ---------------------------------------------------------------------------------------
+ *   vm_ops.ts      VmOps (the task's VM calls, async) and TracingVmOps (records them)
+ *   vm_ops_map.ts  VmMapOps: VmOps on an in-process VmMap (src/vm); touch() faults pages in
+ *   hurd.ts        HurdVm: init_brk, _hurd_set_brk/sbrk, mmap/munmap/mprotect as VM calls
+ *   chunk.ts       i386 sizes, alignment, bin and tcache arithmetic, thresholds
+ *   malloc.ts      Malloc (this file)
+ *   workload.ts    runServerWorkload: an ext2fs-like multi-threaded allocation workload
+ *
+ *   const m = await Malloc.create(ops, { cores: 1 });   // init_brk, then ready
+ *   const p = await m.malloc(100, thread);              // 0 is NULL; thread 0 is main
+ *   await m.free(p, thread); await m.realloc(p, n, thread); await m.calloc(n, size, thread);
+ *   await m.threadExit(thread); await m.malloc_trim(pad); await m.mallopt(M_..., value);
+ *   m.mallinfo(); m.arenas(); m.blocks(); m.arenaFor(thread); m.usableSize(p); m.check();
  */
 
 import type { HurdVmOptions } from './hurd.js';
