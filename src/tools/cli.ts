@@ -4,9 +4,13 @@
  *          Subcommands are added as the pieces exist.
  */
 
+import { bootCommand } from './boot.js';
 import { demo } from './demo.js';
+import { kernelCommand } from './kernel.js';
 
 const USAGE = `usage: tsmach demo       compile defs/ with tsmig and show the result
+       tsmach kernel     run the kernel process (tasks connect over WebSocket); --help for options
+       tsmach boot       run the kernel and boot servers: tsmach boot -- server.js ARGS \\; other.js ...
        tsmach help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -15,6 +19,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
     case 'demo': return demo();
+    case 'kernel': return kernelCommand(argv.slice(1));
+    case 'boot': return bootCommand(argv.slice(1));
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;

@@ -1,0 +1,68 @@
+/*
+ * File: tools/boot.ts
+ * Purpose: `tsmach boot`: the kernel and its boot servers as child processes (kern/boot.ts),
+ *          stopped cleanly on Ctrl-C or SIGTERM.
+ *
+ *   tsmach boot [--vm-level L] [--listen HOST:PORT] [--connection-file PATH] [--token-file PATH]
+ *               [--script FILE] [-- MODULE ARGS... [; MODULE ARGS...]...]
+ */
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Boot, parseBootScript, parseModuleArgs, type BootModule } from '../kern/boot.js';
+
+export const BOOT_USAGE = `usage: tsmach boot [--vm-level L0|L1|L2] [--listen HOST:PORT] [--connection-file PATH]
+                   [--token-file PATH] [--script FILE] [-- MODULE ARGS... [\\; MODULE ARGS...]...]`;
+
+/** Runs a boot until SIGINT/SIGTERM (or the kernel dies). Returns the exit status. */
+export async function bootCommand(argv: string[]): Promise<number> {
+  const kernelArgs: string[] = [];
+  const modules: BootModule[] = [];
+  try {
+    let i = 0;
+    for (; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === '--') { i++; break; }
+      const value = (): string => {
+        const v = argv[++i];
+        if (v === undefined) throw new Error(`${arg} needs a value`);
+        return v;
+      };
+      switch (arg) {
+        case '--vm-level': case '--listen': case '--connection-file': case '--token-file':
+          kernelArgs.push(arg, value());
+          break;
+        case '--script': {
+          const file = resolve(value());
+          modules.push(...parseBootScript(readFileSync(file, 'utf8'), dirname(file)));
+          break;
+        }
+        default:
+          throw new Error(`unknown option ${arg}`);
+      }
+    }
+    modules.push(...parseModuleArgs(argv.slice(i)));
+  } catch (e) {
+    process.stderr.write(`tsmach boot: ${(e as Error).message}\n${BOOT_USAGE}\n`);
+    return 2;
+  }
+  const report = (line: string): void => { process.stderr.write(`${line}\n`); };
+  let boot: Boot;
+  try {
+    boot = await Boot.start({
+      tsmach: { command: process.execPath, args: [...process.execArgv, process.argv[1]!] },
+      kernelArgs, modules, report,
+    });
+  } catch (e) {
+    report(`tsmach boot: ${(e as Error).message}`);
+    return 1;
+  }
+  const stop = (signal: string): void => {
+    report(`tsmach boot: ${signal}: stopping`);
+    void boot.stop(0);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  return boot.done;
+}

@@ -1,0 +1,124 @@
+/*
+ * File: tools/kernel.ts
+ * Purpose: `tsmach kernel`: the kernel as a process. It listens for tasks on WebSocket
+ *          (127.0.0.1 and a free port unless --listen says otherwise), writes its token
+ *          (0600) and a connection file that tasks and tools read by default, and runs
+ *          until SIGINT or SIGTERM, when every task is told it goes away.
+ *
+ *   tsmach kernel [--listen HOST:PORT] [--token-file PATH] [--connection-file PATH]
+ *                 [--vm-level L0|L1|L2] [--json] [--boot-tickets NAME,...] [--verbose]
+ *
+ * --json prints one JSON line {url, tokenFile, connectionFile, pid, tickets} instead of
+ * the human lines; --boot-tickets makes a privileged one-time ticket per name (what
+ * `tsmach boot` uses: the tickets only ever travel on this process's stdout pipe).
+ */
+
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defaultConnectionFile, defaultTokenFile, newToken, removeConnectionFile, writeConnectionFile, writePrivateFile } from '../kern/connfile.js';
+import { KernelServer } from '../kern/server.js';
+import { VM_LEVELS, type VmLevel } from '../vm/level.js';
+
+export const KERNEL_USAGE = `usage: tsmach kernel [--listen HOST:PORT] [--token-file PATH] [--connection-file PATH]
+                     [--vm-level L0|L1|L2] [--json] [--boot-tickets NAME,...] [--verbose]`;
+
+export interface KernelArgs {
+  host: string;
+  port: number;
+  tokenFile: string | null;
+  connectionFile: string | null;
+  vmLevel: VmLevel;
+  json: boolean;
+  bootTickets: string[];
+  verbose: boolean;
+}
+
+/** HOST:PORT, [v6]:PORT, HOST or :PORT. */
+export function parseListen(s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(s);
+  if (!m) throw new Error(`bad --listen ${s}: HOST:PORT expected`);
+  const host = m[1] ?? (m[2] || '127.0.0.1');
+  const port = m[3] === undefined ? 0 : Number(m[3]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port in --listen ${s}`);
+  return { host, port };
+}
+
+export function parseKernelArgs(argv: string[]): KernelArgs {
+  const a: KernelArgs = {
+    host: '127.0.0.1', port: 0, tokenFile: null, connectionFile: null, vmLevel: 'L2', json: false, bootTickets: [], verbose: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--listen': Object.assign(a, parseListen(value())); break;
+      case '--token-file': a.tokenFile = resolve(value()); break;
+      case '--connection-file': a.connectionFile = resolve(value()); break;
+      case '--vm-level': {
+        const v = value().toUpperCase();
+        if (!(VM_LEVELS as readonly string[]).includes(v)) throw new Error(`--vm-level: one of ${VM_LEVELS.join(', ')}`);
+        a.vmLevel = v as VmLevel;
+        break;
+      }
+      case '--json': a.json = true; break;
+      case '--boot-tickets': a.bootTickets = value().split(',').filter((s) => s !== ''); break;
+      case '--verbose': case '-v': a.verbose = true; break;
+      default: throw new Error(`unknown option ${arg}`);
+    }
+  }
+  return a;
+}
+
+/** Runs the kernel until SIGINT/SIGTERM. Returns the exit status. */
+export async function kernelCommand(argv: string[]): Promise<number> {
+  let args: KernelArgs;
+  try {
+    args = parseKernelArgs(argv);
+  } catch (e) {
+    process.stderr.write(`tsmach kernel: ${(e as Error).message}\n${KERNEL_USAGE}\n`);
+    return 2;
+  }
+  const connectionFile = args.connectionFile ?? defaultConnectionFile();
+  const tokenFile = args.tokenFile ?? defaultTokenFile(connectionFile);
+  const token = newToken();
+  const log = (line: string): void => { if (args.verbose) process.stderr.write(`tsmach kernel: ${line}\n`); };
+  let server: KernelServer;
+  try {
+    server = await KernelServer.listen({ host: args.host, port: args.port, token, vmLevel: args.vmLevel, log });
+    writePrivateFile(tokenFile, `${token}\n`);
+    writeConnectionFile(connectionFile, { url: server.url, tokenFile, pid: process.pid, vmLevel: args.vmLevel });
+  } catch (e) {
+    process.stderr.write(`tsmach kernel: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const tickets = args.bootTickets.map((name) => ({ name, ticket: server.ticket({ name, privileged: true }) }));
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ url: server.url, tokenFile, connectionFile, pid: process.pid, vmLevel: args.vmLevel, tickets })}\n`);
+  } else {
+    process.stdout.write(`tsmach kernel: listening on ${server.url} (VM level ${args.vmLevel}, pid ${process.pid})\n`);
+    process.stdout.write(`tsmach kernel: connection file ${connectionFile}, token ${tokenFile}\n`);
+  }
+  if (args.host !== '127.0.0.1' && args.host !== '::1' && args.host !== 'localhost') {
+    process.stderr.write(`tsmach kernel: warning: listening on ${args.host}, not loopback: anyone who can reach it and has the token can attach\n`);
+  }
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: shutting down`);
+      void server.close(`kernel stopped (${signal})`).then(() => {
+        removeConnectionFile(connectionFile);
+        rmSync(tokenFile, { force: true });
+        done(0);
+      });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGHUP', () => stop('SIGHUP'));
+  });
+}
