@@ -537,6 +537,6 @@ describe('Malloc: random operations keep blocks disjoint, aligned and in RW memo
       expect(info.hblks).toBe(0);
       expect(info.uordblks + info.fordblks).toBe(info.arena);
       m.check();
-    });
+    }, 60_000);
   }
 });

@@ -91,7 +91,7 @@ describe('server workload: the VM map at L0, L1 and L2', () => {
     expect(counts.L1!.entries).toBeGreaterThan(10 * counts.L2!.entries);
     expect(counts.L1!.entries).toBeLessThanOrEqual(counts.L0!.entries);
     expect(counts.L2!.entries).toBeLessThan(20);
-  });
+  }, 60_000);
 
   it('is deterministic: the same seed gives the same map', async () => {
     const a = await run('L0', 7, 3000);
@@ -100,7 +100,7 @@ describe('server workload: the VM map at L0, L1 and L2', () => {
     expect(b.result).toEqual(a.result);
     const c = await run('L0', 8, 3000);
     expect(vminfo(c.map)).not.toEqual(vminfo(a.map));
-  });
+  }, 60_000);
 
   it('without out-of-line buffers or caches, most of the map goes away', async () => {
     const map = vm_map_create({ level: 'L2' });
