@@ -10,8 +10,8 @@
  *     bootstrap port made (MAKE_SEND) from a receive right another task holds — what a
  *     parent does with task_set_special_port(child, TASK_BOOTSTRAP_PORT, ...);
  *   - taskPort: a send right, in one task's space, to another task's kernel port — what a
- *     task's creator holds after task_create. With it, any right moves the Mach way:
- *     mach_port_insert_right(target task, name, right, disposition) (giveRight below);
+ *     task's creator holds after task_create. With it, any right moves the Mach way, in a
+ *     message (giveRight below);
  *   - settle: wait until what is in flight has arrived (the leak check runs after it);
  *   - stats: kernel-wide live ports, port sets and kernel messages, and each live task's
  *     space (names by right type, urefs, dead-name requests, waiting mach_msg calls),
@@ -24,14 +24,17 @@ import type { Task } from '../../../src/kern/task.js';
 import { ipc_entry_lookup } from '../../../src/ipc/space.js';
 import { ipc_port_copyout_send, ipc_port_make_send, type IpcPort } from '../../../src/ipc/port.js';
 import { ipc_space_stats, ipc_stats, type IpcSpaceStats } from '../../../src/ipc/stats.js';
-import { MACH_PORT_TYPE_RECEIVE } from '../../../src/mach/port.js';
 import type { MachPort } from '../../../src/mach/mig.js';
 import type { MachTask } from '../../../src/runtime/task.js';
 import {
-  mach_port_allocate, mach_port_deallocate, mach_port_insert_right, mach_port_mod_refs,
+  mach_port_allocate, mach_port_deallocate, mach_port_extract_right, mach_port_mod_refs,
 } from '../../../src/gen/mach_port.user.js';
-import { MACH_MSG_TYPE_MAKE_SEND } from '../../../src/mach/message.js';
-import { MACH_PORT_RIGHT_DEAD_NAME } from '../../../src/mach/port.js';
+import { MachError, MACH_MSG_SUCCESS } from '../../../src/mach/kern_return.js';
+import {
+  MACH_MSGH_BITS, MACH_MSGH_BITS_COMPLEX, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MOVE_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT,
+  MACH_SEND_MSG, type MachMessage,
+} from '../../../src/mach/message.js';
+import { MACH_PORT_RIGHT_RECEIVE, MACH_PORT_TYPE_RECEIVE } from '../../../src/mach/port.js';
 
 /** What one space holds (the kernel's ipc_space_stats). */
 export type SpaceStats = IpcSpaceStats;
@@ -63,8 +66,8 @@ export interface IpcWorld {
   taskPort(of: MachTask, holder: MachTask): Promise<MachPort>;
   /**
    * Gives `to` a right taken from `from`'s `name` with `disposition` (MAKE_SEND by
-   * default; any of the six), the Mach way: `from` holds `to`'s task port and calls
-   * mach_port_insert_right on it. Returns the right's name in `to`.
+   * default; any of the six), the Mach way: in a message (see giveRightByTaskPort).
+   * Returns the right's name in `to`.
    */
   giveRight(from: MachTask, name: number, to: MachTask, disposition?: number): Promise<number>;
   stats(): Promise<WorldStats>;
@@ -76,21 +79,41 @@ export interface IpcWorld {
 export type WorldFactory = () => Promise<IpcWorld>;
 
 /**
- * giveRight for any world that has taskPort: `from` gets `to`'s task port, picks a name
- * free in `to` (allocates a dead name there and releases it), inserts the right under it
- * with mach_port_insert_right(to, n, from's name, disposition), and drops the task port.
+ * giveRight for any world that has taskPort, with messages only: `to` makes a receive
+ * right T; `from`, holding `to`'s task port, extracts a send right to T
+ * (mach_port_extract_right, MAKE_SEND) and sends the right in a message to T; `to`
+ * receives it — so it lands under the name `to` already uses for that port, if any, as
+ * any received right does — and destroys T.
  */
 export async function giveRightByTaskPort(world: IpcWorld, from: MachTask, name: number, to: MachTask, disposition = MACH_MSG_TYPE_MAKE_SEND): Promise<number> {
-  const target = await world.taskPort(to, from);
+  const { name: t } = await mach_port_allocate(to.self, MACH_PORT_RIGHT_RECEIVE);
   try {
-    const { name: n } = await mach_port_allocate(target, MACH_PORT_RIGHT_DEAD_NAME);
-    await mach_port_mod_refs(target, n, MACH_PORT_RIGHT_DEAD_NAME, -1);
-    await mach_port_insert_right(target, n, from.port(name), disposition);
-    return n;
+    const target = await world.taskPort(to, from);
+    let s: MachPort;
+    try {
+      s = (await mach_port_extract_right(target, t, MACH_MSG_TYPE_MAKE_SEND)).poly!;
+    } finally {
+      await mach_port_deallocate(from.self, target.name);
+    }
+    const msg: MachMessage = {
+      header: { bits: (MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND, 0) | MACH_MSGH_BITS_COMPLEX) >>> 0, size: 40, remotePort: s.name, localPort: 0, seqno: 0, id: GIVE_RIGHT_ID },
+      body: [{ type: { name: disposition, size: 32, number: 1, inline: true, longform: false, deallocate: false }, data: name }],
+    };
+    const sent = await from.mach_msg(msg, MACH_SEND_MSG, 0, 0);
+    if (sent !== MACH_MSG_SUCCESS) {
+      await mach_port_deallocate(from.self, s.name).catch(() => undefined);
+      throw new MachError(sent as number, 'giveRight: send');
+    }
+    const got = await to.mach_msg(null, MACH_RCV_MSG | MACH_RCV_TIMEOUT, t, 0);
+    if (typeof got === 'number') throw new MachError(got, 'giveRight: receive');
+    return got.body[0]!.data as number;
   } finally {
-    await mach_port_deallocate(from.self, target.name);
+    await mach_port_mod_refs(to.self, t, MACH_PORT_RIGHT_RECEIVE, -1);
   }
 }
+
+/** The message id giveRight's messages carry. */
+export const GIVE_RIGHT_ID = 0x6e6f6d;
 
 // ==== the embedded world ===========================================================
 
