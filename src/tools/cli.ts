@@ -6,11 +6,13 @@
 
 import { bootCommand } from './boot.js';
 import { demo } from './demo.js';
+import { grepCommand } from './grep.js';
 import { kernelCommand } from './kernel.js';
 
 const USAGE = `usage: tsmach demo       compile defs/ with tsmig and show the result
        tsmach kernel     run the kernel process (tasks connect over WebSocket); --help for options
        tsmach boot       run the kernel and boot servers: tsmach boot -- server.js ARGS \\; other.js ...
+       tsmach grep       GNU grep over an ext2 image through an ext2fs server task: grep PATTERN -r PATH --image FILE.img
        tsmach help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -19,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command] = argv;
   switch (command) {
     case 'demo': return demo();
+    case 'grep': return grepCommand(argv.slice(1));
     case 'kernel': return kernelCommand(argv.slice(1));
     case 'boot': return bootCommand(argv.slice(1));
     case undefined: case 'help': case '--help': case '-h':
