@@ -140,8 +140,8 @@ export class PortBucket {
     const p = this.protids.get(name);
     if (p === undefined || p.dead) return;
     if (mscount >= p.mscount) {
-      await this.destroy(p);
       this.s.released++;
+      await this.destroy(p);
       return;
     }
     this.s.rearmed++;
