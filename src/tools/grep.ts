@@ -1105,7 +1105,7 @@ class GrepRun {
       nlines += grepbuf(data.length - 1 - residue, data.length);
     }
     // finish_grep
-    if (!this.outQuiet0 && (encodingErrorOutput || (nlinesFirstNull >= 0 && nlinesFirstNull < nlines))) {
+    if (o.binaryFiles === 'binary' && !this.outQuiet0 && (encodingErrorOutput || (nlinesFirstNull >= 0 && nlinesFirstNull < nlines))) {
       this.flush();
       this.output.stderr(`grep: ${name}: binary file matches\n`);
     }
