@@ -4,8 +4,10 @@
  *          node's stat as the Hurd's ext2fs reads it (diskfs_user_read_node), its
  *          directory entries once read, and references from open files.
  *
- * A node lives while an open file (peropen) refers to it, and then in an LRU of
- * `capacity` unreferenced nodes; leaving the LRU frees it. Every node is a heap item
+ * References work as libdiskfs's (diskfs_cached_lookup returns a referenced node, nput
+ * drops it): get() takes one for the caller, release() drops it; an open file (peropen)
+ * holds one for its life. A node without references waits in an LRU of `capacity`
+ * nodes; leaving the LRU frees it. So a node in use by a request is never evicted. Every node is a heap item
  * (ServerMemory.malloc 'node'), and a directory's entries another ('dirdata', sized as the
  * directory), so the heap sees the server's real churn.
  */
@@ -33,7 +35,7 @@ export interface Node {
   readonly author: number;
   /** st_rdev as the Hurd's ext2fs reports it: a device's raw i_block[0] (0 for the rest). */
   readonly rdev: number;
-  /** Open files (peropens) on this node. */
+  /** References: open files (peropens) and requests using the node. */
   refs: number;
   /** The directory's live entries, once read. */
   dir: { entries: Ext2DirEntry[]; byName: Map<string, number>; addr: number } | null;
@@ -84,12 +86,15 @@ export class NodeCache {
     return { nodes: this.nodes.size, referenced, dirs, ...this.s };
   }
 
-  /** The node of inode `ino` (read on first use). Throws Ext2Error. */
+  /**
+   * diskfs_cached_lookup: the node of inode `ino` (read on first use), with a reference
+   * for the caller (drop it with release()). Throws Ext2Error.
+   */
   async get(ino: number): Promise<Node> {
     const n = this.nodes.get(ino);
     if (n !== undefined) {
       this.s.hits++;
-      if (this.lru.delete(ino)) this.lru.set(ino, n); // touch
+      this.ref(n);
       return n;
     }
     let p = this.loading.get(ino);
@@ -99,7 +104,9 @@ export class NodeCache {
       this.loading.set(ino, p);
       p.finally(() => this.loading.delete(ino)).catch(() => undefined);
     }
-    return p;
+    const node = await p;
+    this.ref(node);
+    return node;
   }
 
   /** diskfs_user_read_node: the inode's stat, the Hurd's mode bits and author. */
@@ -116,19 +123,18 @@ export class NodeCache {
     }
     const isDev = stat.type === 'chardev' || stat.type === 'blockdev';
     const rdev = isDev ? inode.i_block[0]! : 0;
+    // In the table, not in the LRU: every get() waiting for it takes a reference next.
     const node: Node = { ino, stat, hurdMode: hurdMode >>> 0, author, rdev, refs: 0, dir: null, addr: this.memory.malloc(NODE_HEAP_SIZE, 'node') };
     this.nodes.set(ino, node);
-    this.lru.set(ino, node);
-    this.trim();
     return node;
   }
 
-  /** A new reference (an open file) on `node`. */
+  /** diskfs_nref: a new reference on `node` (an open file, or a request using it). */
   ref(node: Node): void {
     if (node.refs++ === 0) this.lru.delete(node.ino);
   }
 
-  /** An open file on `node` is gone; the node joins the LRU when it was the last. */
+  /** diskfs_nrele: a reference is dropped; the node joins the LRU when it was the last. */
   release(node: Node): void {
     if (node.refs <= 0) throw new Error(`node ${node.ino}: release without a reference`);
     if (--node.refs === 0 && this.nodes.get(node.ino) === node) {

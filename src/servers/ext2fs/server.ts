@@ -203,8 +203,12 @@ export class Ext2Server {
    */
   async getRoot(flags: number = O_READ): Promise<number> {
     const root = await this.nodes.get(EXT2_ROOT_INO);
-    const p = await this.bucket.create(root, flags & O_HURD & ~OPENONLY_STATE_MODES);
-    return p.name;
+    try {
+      const p = await this.bucket.create(root, flags & O_HURD & ~OPENONLY_STATE_MODES);
+      return p.name;
+    } finally {
+      this.nodes.release(root);
+    }
   }
 
   /** Stop serving: destroy every protid and the port set (which ends the server loop). */
@@ -292,83 +296,94 @@ export class Ext2Server {
     let mustbedir = false;
     let lastcomp = false;
     let nsymlinks = 0;
-    let np: Node;
-    if (name === '') {
-      np = dircred.po.node;
-    } else {
-      let dnp = dircred.po.node;
-      let found: Node | null = null;
-      do {
-        // The next component, and what follows it.
-        let comp: string;
-        let nextname: string | null;
-        const slash = name.indexOf('/');
-        if (slash >= 0) {
-          comp = name.slice(0, slash);
-          nextname = name.slice(slash + 1).replace(/^\/+/, '');
-          if (nextname === '') {
-            // The rules for names ending in '/'.
+    // Nodes met on the way are referenced (diskfs_nref/nput) until the lookup ends.
+    const held: Node[] = [dircred.po.node];
+    this.nodes.ref(dircred.po.node); // the protid may go while the lookup runs
+    try {
+      let np: Node;
+      if (name === '') {
+        np = dircred.po.node;
+      } else {
+        let dnp = dircred.po.node;
+        let found: Node | null = null;
+        do {
+          // The next component, and what follows it.
+          let comp: string;
+          let nextname: string | null;
+          const slash = name.indexOf('/');
+          if (slash >= 0) {
+            comp = name.slice(0, slash);
+            nextname = name.slice(slash + 1).replace(/^\/+/, '');
+            if (nextname === '') {
+              // The rules for names ending in '/'.
+              nextname = null;
+              lastcomp = true;
+              mustbedir = true;
+              create = false;
+            } else {
+              lastcomp = false;
+            }
+          } else {
+            comp = name;
             nextname = null;
             lastcomp = true;
-            mustbedir = true;
-            create = false;
-          } else {
-            lastcomp = false;
           }
-        } else {
-          comp = name;
-          nextname = null;
-          lastcomp = true;
-        }
 
-        // diskfs_lookup of the component in dnp.
-        const ino = await this.lookupIn(dnp, comp);
-        if (lastcomp && create && excl && ino !== null) fail(EEXIST);
-        if (ino === null) fail(lastcomp && create ? EROFS : ENOENT); // creating needs a writable fs
-        const node = ino === dnp.ino ? dnp : await this.nodes.get(ino!);
+          // diskfs_lookup of the component in dnp.
+          const ino = await this.lookupIn(dnp, comp);
+          if (lastcomp && create && excl && ino !== null) fail(EEXIST);
+          if (ino === null) fail(lastcomp && create ? EROFS : ENOENT); // creating needs a writable fs
+          let node = dnp;
+          if (ino !== dnp.ino) {
+            node = await this.nodes.get(ino!);
+            held.push(node);
+          }
 
-        if (nodeType(node) === S_IFLNK && (!lastcomp || mustbedir || (flags & (O_NOLINK | O_NOTRANS)) === 0)) {
-          // A symlink to interpret.
-          if (nsymlinks++ > this.maxSymlinks) fail(ELOOP);
-          const target = await this.fs.read(node.ino, 0, node.stat.size);
-          if (target.length === 0) {
-            name = nextname; // a symlink to "": the rest of the path, from the same directory
-          } else {
-            let pathbuf = utf8d.decode(target);
-            if (nextname !== null) pathbuf += `/${nextname}`;
-            if (mustbedir) pathbuf += '/';
-            if (utf8.encode(pathbuf).length > RETRY_NAME_MAX) fail(ENAMETOOLONG);
-            if (pathbuf.startsWith('/')) {
-              // Punt to the caller: restart from its root directory.
-              return { do_retry: FS_RETRY_MAGICAL, retry_name: pathbuf, result: null, resultPoly: MACH_MSG_TYPE_MAKE_SEND };
+          if (nodeType(node) === S_IFLNK && (!lastcomp || mustbedir || (flags & (O_NOLINK | O_NOTRANS)) === 0)) {
+            // A symlink to interpret.
+            if (nsymlinks++ > this.maxSymlinks) fail(ELOOP);
+            const target = await this.fs.read(node.ino, 0, node.stat.size);
+            if (target.length === 0) {
+              name = nextname; // a symlink to "": the rest of the path, from the same directory
+            } else {
+              let pathbuf = utf8d.decode(target);
+              if (nextname !== null) pathbuf += `/${nextname}`;
+              if (mustbedir) pathbuf += '/';
+              if (utf8.encode(pathbuf).length > RETRY_NAME_MAX) fail(ENAMETOOLONG);
+              if (pathbuf.startsWith('/')) {
+                // Punt to the caller: restart from its root directory.
+                return { do_retry: FS_RETRY_MAGICAL, retry_name: pathbuf, result: null, resultPoly: MACH_MSG_TYPE_MAKE_SEND };
+              }
+              name = pathbuf;
+              mustbedir = false;
             }
-            name = pathbuf;
-            mustbedir = false;
+            lastcomp = false;
+            if (name === null) {
+              // The symlink to "" was the last component: the directory it is in.
+              found = dnp;
+              break;
+            }
+          } else {
+            name = nextname;
+            if (!lastcomp) dnp = node;
+            else found = node;
           }
-          lastcomp = false;
-          if (name === null) {
-            // The symlink to "" was the last component: the directory it is in.
-            found = dnp;
-            break;
-          }
-        } else {
-          name = nextname;
-          if (!lastcomp) dnp = node;
-          else found = node;
-        }
-      } while (name !== null && name !== '');
-      np = found ?? dnp;
+        } while (name !== null && name !== '');
+        np = found ?? dnp;
+      }
+
+      // gotit:
+      const type = nodeType(np);
+      if ((mustbedir || (origFlags & O_DIRECTORY) !== 0) && type !== S_IFDIR) fail(ENOTDIR);
+      if ((type === S_IFSOCK || type === S_IFBLK || type === S_IFCHR || type === S_IFIFO) && (flags & (O_READ | O_WRITE | O_EXEC)) !== 0) fail(EACCES);
+      if (type === S_IFLNK && (flags & (O_WRITE | O_EXEC)) !== 0) fail(ELOOP);
+      if ((flags & O_WRITE) !== 0) fail(type === S_IFDIR ? EISDIR : EROFS);
+
+      const p = await this.bucket.create(np, flags & ~OPENONLY_STATE_MODES);
+      return { do_retry: FS_RETRY_NORMAL, retry_name: '', result: this.bucket.gaveSend(p), resultPoly: MACH_MSG_TYPE_MAKE_SEND };
+    } finally {
+      for (const n of held) this.nodes.release(n);
     }
-
-    // gotit:
-    const type = nodeType(np);
-    if ((mustbedir || (origFlags & O_DIRECTORY) !== 0) && type !== S_IFDIR) fail(ENOTDIR);
-    if ((type === S_IFSOCK || type === S_IFBLK || type === S_IFCHR || type === S_IFIFO) && (flags & (O_READ | O_WRITE | O_EXEC)) !== 0) fail(EACCES);
-    if (type === S_IFLNK && (flags & (O_WRITE | O_EXEC)) !== 0) fail(ELOOP);
-    if ((flags & O_WRITE) !== 0) fail(type === S_IFDIR ? EISDIR : EROFS);
-
-    const p = await this.bucket.create(np, flags & ~OPENONLY_STATE_MODES);
-    return { do_retry: FS_RETRY_NORMAL, retry_name: '', result: this.bucket.gaveSend(p), resultPoly: MACH_MSG_TYPE_MAKE_SEND };
   }
 
   /**

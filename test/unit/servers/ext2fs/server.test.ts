@@ -30,6 +30,7 @@ import {
 } from '../../../../src/servers/ext2fs/client.js';
 import { direntRecLen, getDirects, parseDirents } from '../../../../src/servers/ext2fs/dirent.js';
 import { FileBlockSource } from '../../../../src/servers/ext2fs/file_source.js';
+import { BufferCache } from '../../../../src/servers/ext2fs/bcache.js';
 import { JsHeap } from '../../../../src/servers/ext2fs/heap.js';
 import {
   DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, EACCES, EBADF, EEXIST, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR,
@@ -140,6 +141,44 @@ describe('dirent layout and diskfs_get_directs packing (no image)', () => {
     const r = getDirects(es, 8192, 0, -1, 4090, 'unknown');
     expect(r.data.length).toBeLessThanOrEqual(4096);
     expect(r.amount).toBe(Math.floor(4096 / 24));
+  });
+
+  it('JsHeap accounts malloc/free and mmap/munmap, and refuses bad frees', () => {
+    const h = new JsHeap();
+    const a = h.malloc(100, 'node');
+    const b = h.malloc(7, 'protid');
+    expect(a % 16).toBe(0);
+    expect(b).toBeGreaterThan(a + 100);
+    expect(h.stats).toMatchObject({ mallocs: 2, liveBytes: 107, live: { node: 1, protid: 1 } });
+    h.free(a);
+    expect(() => h.free(a)).toThrow(/not allocated/);
+    const m = h.mmap(10_000, 'io_read reply');
+    expect(m % 4096).toBe(0);
+    expect(h.stats.mappedBytes).toBe(12288);
+    h.munmap(m + 8192, 4096); // the tail
+    h.munmap(m, 8192);
+    expect(h.stats).toMatchObject({ mmaps: 1, munmaps: 2, mappedBytes: 0, peakMappedBytes: 12288 });
+    expect(() => h.munmap(m, 4096)).toThrow(/not mapped/);
+  });
+
+  it('BufferCache: block buffers on the heap, one device read per missing run, LRU eviction', async () => {
+    const bytes = Uint8Array.from({ length: 64 * 1024 }, (_, k) => (k * 31) & 0xff);
+    let reads = 0;
+    const dev = { size: bytes.length, read: async (o: number, n: number) => { reads++; return bytes.slice(o, o + n); } };
+    const h = new JsHeap();
+    const c = new BufferCache(dev, 1024, h, 8);
+    expect(Buffer.from(await c.read(2048, 4096)).equals(Buffer.from(bytes.subarray(2048, 6144)))).toBe(true);
+    expect(reads).toBe(1);
+    expect(Buffer.from(await c.read(1024, 6144)).equals(Buffer.from(bytes.subarray(1024, 7168)))).toBe(true);
+    expect(reads).toBe(3); // block 1, then block 6: two missing runs
+    expect(c.stats).toMatchObject({ hits: 4, misses: 6, buffers: 6 });
+    await c.read(10 * 1024, 4 * 1024);
+    expect(c.stats).toMatchObject({ buffers: 8, evictions: 2 });
+    expect(h.stats.live.block).toBe(8);
+    await c.read(100, 10); // unaligned: straight to the device
+    expect(reads).toBe(5);
+    c.clear();
+    expect(h.liveCount).toBe(0);
   });
 
   it('statbuf: 41 ints, 64-bit members split low half first, signs kept', () => {
