@@ -14,6 +14,9 @@ import { MACH_PORT_NULL } from '../mach/port.js';
 import { ipc_kobject_server_register } from '../ipc/kobject.js';
 import { ipc_port_copyout_send, ipc_port_make_send, IP_VALID, type IpcPort, type IpcPortRef } from '../ipc/port.js';
 import { VM_LEVEL_DEFAULT, type VmLevel } from '../vm/level.js';
+import type { VmMap } from '../vm/map.js';
+import { VmSystem } from '../vm/vm_system.js';
+import { vm_host_set_system, vm_kernel_server, vm_routines, vm_task_init } from '../vm/vm_server.js';
 import { LoopbackTransport } from '../transport/loopback.js';
 import type { TaskInfo } from '../transport/transport.js';
 import { MachTask } from '../runtime/task.js';
@@ -27,6 +30,10 @@ import { TaskTraps } from './traps.js';
 export interface KernelOptions {
   /** VM behaviour level: L0 (GNU Mach before 2023), L1 (July 2023), L2 (current; default). */
   vmLevel?: VmLevel;
+  /** Resident pages the kernel may hold before it pages out (default: no limit). */
+  memoryPages?: number;
+  /** How long a fault waits for a pager before KERN_MEMORY_ERROR, in ms (default 5000). */
+  pagerTimeout?: number;
 }
 
 export interface TaskOptions {
@@ -34,6 +41,8 @@ export interface TaskOptions {
   privileged?: boolean;
   /** A port (a right the new task gets a send right to) to use as its bootstrap port. */
   bootstrap?: IpcPortRef;
+  /** The task's map (task_create with inherit_memory: vm_map_fork of the parent's). */
+  map?: VmMap;
 }
 
 /** The kernel's MachMsg for its servers (KernelServer stubs) and KernelUser calls. */
@@ -46,12 +55,14 @@ function register_kernel_servers(): void {
   if (servers_registered) return;
   servers_registered = true;
   ipc_kobject_server_register(kernelServer(mach_port_kernel_server(kernel_mig), kernel_mig));
-  ipc_kobject_server_register(kernelServer(mach_kernel_server(kernel_mig), kernel_mig));
+  ipc_kobject_server_register(vm_kernel_server(mach_kernel_server(kernel_mig, vm_routines(kernel_mig)), kernel_mig));
 }
 
 export class Kernel {
   readonly vmLevel: VmLevel;
   readonly host: Host;
+  /** The kernel's VM: page queue and memory limit, default memory manager, statistics. */
+  readonly vm: VmSystem;
   readonly tasks = new Map<number, Task>();
   private readonly connections = new Map<Task, { ended(reason: string): void }>();
 
@@ -59,6 +70,8 @@ export class Kernel {
     register_kernel_servers();
     this.vmLevel = options.vmLevel ?? VM_LEVEL_DEFAULT;
     this.host = new Host();
+    this.vm = new VmSystem({ level: this.vmLevel, memory_pages: options.memoryPages, pager_timeout: options.pagerTimeout });
+    vm_host_set_system(this.host, this.vm);
   }
 
   /**
@@ -66,7 +79,8 @@ export class Kernel {
    * Rights: the task holds no rights yet; see connect() for the ones it starts with.
    */
   task_create(name: string, options: TaskOptions = {}): Task {
-    const task = new Task(this, name, this.vmLevel);
+    const task = new Task(this, name, this.vmLevel, undefined, options.map);
+    vm_task_init(task, this.vm);
     if (IP_VALID(options.bootstrap ?? null)) task.itk_bootstrap = ipc_port_make_send(options.bootstrap as IpcPort);
     this.tasks.set(task.id, task);
     return task;

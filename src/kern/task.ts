@@ -14,6 +14,7 @@ import {
   ipc_port_alloc_kernel, ipc_port_dealloc_kernel, ipc_port_release_send, IP_VALID, type IpcPort, type IpcPortRef,
 } from '../ipc/port.js';
 import { ipc_space_create, ipc_space_destroy, type IpcSpace } from '../ipc/space.js';
+import { vm_map_remove } from '../vm/delete.js';
 import { VmMap } from '../vm/map.js';
 import type { VmLevel } from '../vm/level.js';
 
@@ -30,6 +31,8 @@ let next_task_id = 1;
 /** What a task needs of its kernel. */
 export interface TaskOwner {
   task_terminate(task: Task): void;
+  /** task_create: a new task of this kernel (with the given map: a forked one). */
+  task_create(name: string, options?: { map?: VmMap }): Task;
 }
 
 /** struct task */
@@ -47,12 +50,12 @@ export class Task {
   /** The kernel the task runs on (for the calls that act on the kernel's task list). */
   readonly kernel: TaskOwner;
 
-  constructor(kernel: TaskOwner, name: string, level: VmLevel, max = VM_MAX_USER_ADDRESS) {
+  constructor(kernel: TaskOwner, name: string, level: VmLevel, max = VM_MAX_USER_ADDRESS, map?: VmMap) {
     this.kernel = kernel;
     this.id = next_task_id++;
     this.name = name;
     this.itk_space = ipc_space_create();
-    this.map = new VmMap({ level, min: 0, max });
+    this.map = map ?? new VmMap({ level, min: 0, max });
     this.itk_self = ipc_port_alloc_kernel();
     ipc_kobject_set(this.itk_self, this, IKOT_TASK);
   }
@@ -72,6 +75,9 @@ export function task_terminate(task: Task): void {
   task.itk_bootstrap = null;
   task.itk_exception = null;
   ipc_port_dealloc_kernel(task.itk_self);
+  // vm_map_deallocate -> vm_map_destroy: every entry goes, with its object reference.
+  vm_map_remove(task.map, task.map.min_offset, task.map.max_offset);
+  task.map.system?.balance();
 }
 
 /** convert_port_to_task: the task a port stands for, or null (not a live task port). */

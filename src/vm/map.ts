@@ -16,6 +16,7 @@ import { VM_LEVEL_DEFAULT, vm_level_features } from './level.js';
 import { vm_object_reference } from './object.js';
 import { RbTree } from './rbtree.js';
 import type { VmWordBits } from './vm_param.js';
+import type { VmSystem } from './vm_system.js';
 import { assert_vm_offset, round_page, trunc_page } from './vm_param.js';
 import { VM_INHERIT_DEFAULT, VM_PROT_NONE } from './vm_prot.js';
 
@@ -53,6 +54,11 @@ export class VmMap {
   readonly level: VmLevel;
   readonly features: VmLevelFeatures;
   readonly word_bits: VmWordBits;
+  /**
+   * The kernel VM this map belongs to (page queues, memory limit, pagers), or null for a
+   * map used on its own (scripts, tests): its faults then never page.
+   */
+  system: VmSystem | null = null;
 
   constructor(options: VmMapOptions = {}) {
     this.level = options.level ?? VM_LEVEL_DEFAULT;

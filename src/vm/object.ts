@@ -9,16 +9,32 @@
  * one on the object it shadows. An object whose count reaches 0 is terminated: its pages
  * are freed and the reference it held on its shadow is dropped in turn.
  *
- * Not modelled yet (pager work): the pager, pager_request ports and pager_initialized/
- * pager_ready waits, can_persist and the object cache, absent/busy pages, paging_offset.
- * `pager_created` and `paging_in_progress` are kept because the merge rules read them.
+ * The pager side (vm/memory_object.ts) hangs off `pager`: the memory object port, the
+ * control (pager_request) port, readiness. This file stays free of IPC: the pager and the
+ * name port are reached through the small interfaces below. Not modelled: the object
+ * cache (can_persist objects die at their last reference like the others) and existence
+ * maps (MACH_PAGEMAP, off in GNU Mach's default build).
  */
 
 import { PAGE_SIZE } from './vm_param.js';
-import { VmPage } from './page.js';
+import { VmPage, vm_page_wakeup_done } from './page.js';
 
-/** MEMORY_OBJECT_COPY_NONE / _DELAY. (COPY_CALL needs a pager to ask; pager work.) */
-export type memory_object_copy_strategy_t = 'none' | 'delay';
+/**
+ * MEMORY_OBJECT_COPY_NONE / _CALL / _DELAY. COPY_CALL would ask the pager for a copy with
+ * memory_object_copy, which defs/memory_object.defs skips (2202): it is treated as DELAY.
+ */
+export type memory_object_copy_strategy_t = 'none' | 'call' | 'delay';
+
+/**
+ * What an object with a pager (an external object, or an internal one paged out to the
+ * default memory manager) needs from the pager side (vm/memory_object.ts).
+ */
+export interface VmObjectPager {
+  /** The object dies (its last reference is gone): clean, then memory_object_terminate. */
+  terminate(object: VmObject): void;
+  /** vm_object_collapse moved the pager to `object` (the control port now names it). */
+  rebind(object: VmObject): void;
+}
 
 let nextNameId = 1;
 let nextObjectId = 1;
@@ -30,6 +46,19 @@ let nextObjectId = 1;
  */
 export class VmObjectName {
   readonly id = nextNameId++;
+  /** The kernel port (IKOT_PAGING_NAME) standing for this name, made when first needed. */
+  port: unknown = null;
+}
+
+let vm_object_name_release_hook: ((name: VmObjectName) => void) | null = null;
+
+/** The kernel's way to destroy a name's port when the name goes (set by vm/memory_object.ts). */
+export function vm_object_name_set_release(hook: (name: VmObjectName) => void): void {
+  vm_object_name_release_hook = hook;
+}
+
+function vm_object_name_release(name: VmObjectName | null): void {
+  if (name !== null && name.port !== null) vm_object_name_release_hook?.(name);
 }
 
 export class VmObject {
@@ -48,6 +77,27 @@ export class VmObject {
   used_for_pageout = false;
   /** Paging operations under way; 0 at rest. */
   paging_in_progress = 0;
+  /** The pager, for external objects and internal ones handed to the default pager. */
+  pager: VmObjectPager | null = null;
+  /** memory_object_init (or _create) was sent. */
+  pager_initialized = false;
+  /** The pager said memory_object_ready (default-pager objects are ready at once). */
+  pager_ready = false;
+  /** Offset of this object in its memory object (non-zero after a collapse moved a pager). */
+  paging_offset = 0;
+  /** Pages requested from the pager and not yet there. */
+  absent_count = 0;
+  /** may_cache from the pager (recorded; the object cache is not modelled). */
+  can_persist = false;
+  /** Waiters for pager_ready. */
+  ready_waiters: Array<() => void> | null = null;
+  /**
+   * The pager went away (its port died, or it called memory_object_destroy): pages it
+   * would have to provide are lost, and faults on them fail with KERN_MEMORY_ERROR.
+   * (An external object with no pager and this flag clear is a stand-in made by
+   * vm_object_allocate_external for scripts: its pages are zero when first touched.)
+   */
+  pager_destroyed = false;
   /** The object this one shadows (copy-on-write), and where in it this object starts. */
   shadow: VmObject | null = null;
   shadow_offset = 0;
@@ -130,10 +180,48 @@ export function vm_object_deallocate(object: VmObject | null): void {
  * caller's to drop.
  */
 function vm_object_terminate(object: VmObject): void {
+  const pager = object.pager;
+  if (pager !== null) {
+    object.pager = null;
+    pager.terminate(object);
+  }
   object.alive = false;
-  if (object.shadow !== null) object.shadow.copy = null;
+  if (object.shadow !== null && object.shadow.copy === object) object.shadow.copy = null;
+  for (const page of object.memq.values()) vm_page_release(page);
   object.memq.clear();
+  vm_object_name_release(object.pager_name);
   object.pager_name = null;
+  vm_object_wakeup_ready(object);
+}
+
+/* A page leaves its object: out of the page queues, its waiters woken. */
+function vm_page_release(page: VmPage): void {
+  page.queues?.vm_page_dequeue(page);
+  if (page.waiters !== null) vm_page_wakeup_done(page);
+}
+
+/**
+ * VM_PAGE_FREE (vm/vm_page.h): remove a page from its object, from the page queues, and
+ * wake whoever waited for it (they retry and find it gone).
+ */
+export function vm_page_free(page: VmPage): void {
+  if (page.object.memq.get(page.offset) === page) page.object.memq.delete(page.offset);
+  vm_page_release(page);
+}
+
+/** vm_object_wakeup(object, PAGER_READY): wake everyone waiting for the pager. */
+export function vm_object_wakeup_ready(object: VmObject): void {
+  const waiters = object.ready_waiters;
+  if (waiters === null) return;
+  object.ready_waiters = null;
+  for (const w of waiters) w();
+}
+
+/** A promise that settles when the object's pager is ready (or the object or pager dies). */
+export function vm_object_wait_ready(object: VmObject): Promise<void> {
+  return new Promise((resolve) => {
+    (object.ready_waiters ??= []).push(resolve);
+  });
 }
 
 /**
@@ -158,6 +246,19 @@ export function vm_page_alloc(object: VmObject, offset: number): VmPage {
   return page;
 }
 
+/**
+ * vm_page_insert (vm/vm_resident.c): put an unowned page (a page list's, or one being
+ * moved) into an object at `offset`, replacing (freeing) any page already there
+ * (vm_page_replace).
+ */
+export function vm_page_insert(page: VmPage, object: VmObject, offset: number): void {
+  const old = object.memq.get(offset);
+  if (old !== undefined && old !== page) vm_page_free(old);
+  page.object = object;
+  page.offset = offset;
+  object.memq.set(offset, page);
+}
+
 /** vm_page_rename (vm/vm_resident.c): move a page to another object and offset. */
 function vm_page_rename(page: VmPage, object: VmObject, offset: number): void {
   page.object.memq.delete(page.offset);
@@ -174,10 +275,13 @@ function vm_page_rename(page: VmPage, object: VmObject, offset: number): void {
  */
 export function vm_object_page_remove(object: VmObject, start: number, end: number): void {
   if ((end - start) / PAGE_SIZE < object.memq.size / 16) {
-    for (let offset = start; offset < end; offset += PAGE_SIZE) object.memq.delete(offset);
+    for (let offset = start; offset < end; offset += PAGE_SIZE) {
+      const page = object.memq.get(offset);
+      if (page !== undefined) vm_page_free(page);
+    }
   } else {
-    for (const offset of object.memq.keys()) {
-      if (start <= offset && offset < end) object.memq.delete(offset);
+    for (const page of [...object.memq.values()]) {
+      if (start <= page.offset && page.offset < end) vm_page_free(page);
     }
   }
 }
@@ -222,7 +326,7 @@ export function vm_object_name(object: VmObject | null): VmObjectName | null {
  */
 export function vm_object_collapse(object: VmObject | null): void {
   for (;;) {
-    if (object === null || object.pager_created || object.paging_in_progress !== 0) return;
+    if (object === null || object.pager_created || object.paging_in_progress !== 0 || object.absent_count !== 0) return;
     const backing = object.shadow;
     if (backing === null) return;
     if (!backing.internal || backing.paging_in_progress !== 0) return;
@@ -234,13 +338,25 @@ export function vm_object_collapse(object: VmObject | null): void {
     if (backing.ref_count === 1) {
       for (const page of [...backing.memq.values()]) {
         const new_offset = page.offset - backing_offset;
-        if (page.offset < backing_offset || new_offset >= size || object.memq.has(new_offset)) {
-          backing.memq.delete(page.offset);
+        const parent_page = object.memq.get(new_offset);
+        if (page.offset < backing_offset || new_offset >= size || (parent_page !== undefined && !parent_page.absent)) {
+          vm_page_free(page);
         } else {
+          if (parent_page !== undefined) vm_page_free(parent_page);
           vm_page_rename(page, object, new_offset);
         }
       }
+      // The pager (if the backing object was paged out) moves up with its offset.
+      object.pager = backing.pager;
+      object.pager_initialized = backing.pager_initialized;
+      object.pager_ready = backing.pager_ready;
       object.pager_created = backing.pager_created;
+      if (object.pager !== null) {
+        object.paging_offset = backing.paging_offset + backing_offset;
+        object.pager.rebind(object);
+      }
+      backing.pager = null;
+      vm_object_name_release(object.pager_name);
       object.pager_name = backing.pager_name;
       object.shadow = backing.shadow;
       object.shadow_offset += backing.shadow_offset;

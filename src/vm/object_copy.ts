@@ -26,13 +26,15 @@ export interface VmObjectCopyResult {
  * `src_object` as its copy strategy says. A temporary object always uses (and from now on
  * declares) the delayed strategy.
  *  - delay: vm_object_copy_delayed; the result is mapped at src_offset with needs_copy;
- *  - none: vm_object_copy_slowly; the result is a new object mapped at 0, no needs_copy.
+ *  - none: vm_object_copy_slowly; the result is a new object mapped at 0, no needs_copy;
+ *  - call: would ask the pager (memory_object_copy, skipped in defs/memory_object.defs):
+ *    treated as delay.
  * Conditions: the caller holds a reference on src_object (kept).
  * Returns: KERN_SUCCESS, or KERN_INVALID_ARGUMENT for a slow copy of size 0.
  */
 export function vm_object_copy_strategically(src_object: VmObject, src_offset: number, size: number): VmObjectCopyResult {
   if (src_object.temporary) src_object.copy_strategy = 'delay';
-  if (src_object.copy_strategy === 'delay') {
+  if (src_object.copy_strategy !== 'none') {
     return { kr: KERN_SUCCESS, object: vm_object_copy_delayed(src_object), offset: src_offset, needs_copy: true };
   }
   const copy = vm_object_copy_slowly(src_object, src_offset, size);
