@@ -204,6 +204,11 @@ export class WebSocketTransport implements Transport {
     return this.calls.size;
   }
 
+  /** Whether the connection has ended. */
+  get isClosed(): boolean {
+    return !this.open;
+  }
+
   // ==== frames =====================================================================
 
   private simple(op: typeof OP_REPLY_PORT | typeof OP_STATS): Promise<unknown> {
