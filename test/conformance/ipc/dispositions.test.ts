@@ -5,11 +5,11 @@
  * ipc/ipc_kmsg.c copyin/copyout, ipc/ipc_port.c ipc_port_clear_receiver).
  */
 import { expect, it } from 'vitest';
-import { KERN_INVALID_NAME, MACH_RCV_PORT_DIED, MACH_RCV_TIMED_OUT } from '../../../src/mach/kern_return.js';
+import { KERN_INVALID_NAME, MACH_SEND_INVALID_DEST, MACH_RCV_PORT_DIED, MACH_RCV_TIMED_OUT } from '../../../src/mach/kern_return.js';
 import {
   MACH_MSGH_BITS, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE,
   MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND,
-  MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_NOTIFY_SEND_ONCE,
 } from '../../../src/mach/message.js';
 import type { MachTask } from '../../../src/runtime/task.js';
 import {
@@ -21,7 +21,7 @@ import {
   mach_port_mod_refs, mach_port_type,
 } from '../../../src/gen/mach_port.user.js';
 import {
-  allocReceive, describeWorlds, expectCode, expectMachError, intItem, message, poll, portItem, portsItem, receive, sendOk,
+  allocReceive, describeWorlds, expectCode, expectMachError, intItem, message, poll, portItem, portsItem, receive, send, sendOk,
   serverAndClient,
 } from './helpers.js';
 
@@ -154,6 +154,40 @@ describeWorlds('dispositions', (ctx) => {
     expect((await poll(client, r)).header.id).toBe(44);
     await mach_port_mod_refs(client.self, r, MACH_PORT_RIGHT_RECEIVE, -1);
     await mach_port_mod_refs(server.self, port, MACH_PORT_RIGHT_RECEIVE, -1);
+  });
+
+  it('destination and reply under one name: COPY_SEND twice, MOVE_SEND twice (needs two urefs), COPY+MOVE, MAKE_SEND+MAKE_SEND_ONCE; MOVE_SEND_ONCE is MACH_SEND_INVALID_DEST', async () => {
+    const { server, port, client, send: dest } = await serverAndClient(ctx);
+    const d = dest.name;
+    const urefs = async (): Promise<number> => (await mach_port_get_refs(client.self, d, MACH_PORT_RIGHT_SEND)).refs;
+    await sendOk(client, message(d, MACH_MSG_TYPE_COPY_SEND, d, MACH_MSG_TYPE_COPY_SEND, 1));
+    expect(await urefs()).toBe(1);
+    expectCode(await send(client, message(d, MACH_MSG_TYPE_MOVE_SEND, d, MACH_MSG_TYPE_MOVE_SEND, 2)), MACH_SEND_INVALID_DEST);
+    await mach_port_mod_refs(client.self, d, MACH_PORT_RIGHT_SEND, 1);
+    await sendOk(client, message(d, MACH_MSG_TYPE_MOVE_SEND, d, MACH_MSG_TYPE_MOVE_SEND, 3));
+    await expectMachError(mach_port_type(client.self, d), KERN_INVALID_NAME);
+    const back = await ctx.world.giveRight(server, port, client);
+    await sendOk(client, message(back, MACH_MSG_TYPE_COPY_SEND, back, MACH_MSG_TYPE_MOVE_SEND, 4));
+    await expectMachError(mach_port_type(client.self, back), KERN_INVALID_NAME);
+    const so = await ctx.world.giveRight(server, port, client, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    expectCode(await send(client, message(so, MACH_MSG_TYPE_MOVE_SEND_ONCE, so, MACH_MSG_TYPE_MOVE_SEND_ONCE, 5)), MACH_SEND_INVALID_DEST);
+    await sendOk(server, message(port, MACH_MSG_TYPE_MAKE_SEND, port, MACH_MSG_TYPE_MAKE_SEND_ONCE, 6));
+    const got = [];
+    for (let i = 0; i < 4; i++) {
+      const m = await poll(server, port);
+      got.push([m.header.id, m.header.bits]);
+      if (m.header.remotePort !== MACH_PORT_NULL) await mach_port_deallocate(server.self, m.header.remotePort);
+    }
+    expect(got).toEqual([
+      [1, MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND)], [3, MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND)],
+      [4, MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND)], [6, MACH_MSGH_BITS(MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND)],
+    ]);
+    await sendOk(client, message(so, MACH_MSG_TYPE_MOVE_SEND_ONCE, 0, 0, 7));
+    // the send-once reply right of message 6, deallocated above, came back as a notification
+    expect((await poll(server, port)).header.id).toBe(MACH_NOTIFY_SEND_ONCE);
+    expect((await poll(server, port)).header.id).toBe(7);
+    await ctx.world.giveRight(server, port, client); // the client ends as it began, with one send right
+    await mach_port_destroy(server.self, port);
   });
 
   // ==== the body ====================================================================

@@ -219,6 +219,17 @@ describeWorlds('mach_port calls', (ctx) => {
     await expectMachError(mach_port_type(t.self, r), KERN_INVALID_NAME);
   });
 
+  it('mach_port_mod_refs(RECEIVE, -1) on a name that also holds send rights: the port dies first, the send urefs remain as a dead name', async () => {
+    const t = await ctx.task('t');
+    const r = await allocReceive(t);
+    await makeSend(t, r);
+    await mach_port_mod_refs(t.self, r, MACH_PORT_RIGHT_SEND, 2);
+    await mach_port_mod_refs(t.self, r, MACH_PORT_RIGHT_RECEIVE, -1);
+    expect(await typeOf(t, r)).toBe(MACH_PORT_TYPE_DEAD_NAME);
+    expect(await refs(t, r, MACH_PORT_RIGHT_DEAD_NAME)).toBe(3);
+    await mach_port_mod_refs(t.self, r, MACH_PORT_RIGHT_DEAD_NAME, -3);
+  });
+
   it(`mach_port_mod_refs: KERN_UREFS_OVERFLOW past ${MACH_PORT_UREFS_MAX - 1} send urefs and ${MACH_PORT_UREFS_MAX} dead-name urefs`, async () => {
     const t = await ctx.task('t');
     const r = await allocReceive(t);
