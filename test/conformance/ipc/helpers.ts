@@ -151,12 +151,13 @@ export function postMortemCalls(task: MachTask): number {
 
 /**
  * Works around a runtime bug so that one failing case cannot hang the whole suite: once a
- * task has ended, MachTask.mig_dealloc_reply_port sends mach_port_mod_refs for the failed
- * reply port; that RPC fails too (the space is dead, mach_reply_port gives MACH_PORT_NULL),
- * so the runtime calls mig_dealloc_reply_port(MACH_PORT_NULL), which sends another one —
- * forever, in microtasks, starving the event loop (glibc checks MACH_PORT_VALID first: see
- * runtime.test.ts). The guard counts a dead task's calls and, past POST_MORTEM_LIMIT,
- * leaves them pending for ever instead of failing, which ends the loop.
+ * task has ended, the in-memory transport still runs its traps, and
+ * MachTask.mig_dealloc_reply_port sends mach_port_mod_refs for the failed reply port; that
+ * RPC fails too (the space is dead, mach_reply_port gives MACH_PORT_NULL), so the runtime
+ * calls mig_dealloc_reply_port(MACH_PORT_NULL), which sends another one — for ever, in
+ * microtasks, starving the event loop (see runtime.test.ts). The guard counts a dead task's
+ * calls and, past POST_MORTEM_LIMIT, leaves them pending for ever instead of failing,
+ * which ends the chain.
  */
 export function guardAfterDeath(task: MachTask): MachTask {
   const count = { calls: 0 };

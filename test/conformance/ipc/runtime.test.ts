@@ -269,14 +269,17 @@ describeWorlds('task runtime', (ctx) => {
     }
   });
 
-  // glibc's __mig_dealloc_reply_port (mach/mig-reply.c) only calls mach_port_mod_refs for
-  // a valid name: `if (MACH_PORT_VALID (port))`. tsmach's MachTask.mig_dealloc_reply_port
-  // (src/runtime/task.ts) sends it for any name. When a task ends with an RPC in flight, the
-  // RPC fails (MACH_RCV_INTERRUPTED), mig_dealloc_reply_port sends mod_refs, which fails in
-  // the dead space; its reply port came from mach_reply_port, which answered MACH_PORT_NULL;
-  // so mig_rpc calls mig_dealloc_reply_port(MACH_PORT_NULL), which sends another mod_refs...
-  // An endless chain of microtasks: the process hangs (no timer ever fires again). The
-  // suite's guard (helpers.ts guardAfterDeath) cuts the chain after POST_MORTEM_LIMIT calls.
+  // In GNU Mach nothing of a task runs once it is terminated: kern/task.c task_terminate
+  // terminates every thread of the task (thread_terminate, ipc_thread_terminate). In tsmach
+  // the task's runtime goes on, and the in-memory transport still executes its traps:
+  // LoopbackTransport.mach_msg / mach_reply_port (src/transport/loopback.ts) do not check
+  // that the task has ended. An RPC in flight fails (MACH_RCV_INTERRUPTED); mig_rpc calls
+  // MachTask.mig_dealloc_reply_port (src/runtime/task.ts), which sends mach_port_mod_refs;
+  // that RPC gets MACH_PORT_NULL from mach_reply_port (dead space) and fails with
+  // MACH_SEND_INVALID_DEST; mig_rpc calls mig_dealloc_reply_port(MACH_PORT_NULL), which
+  // sends another mod_refs... for ever, in microtasks: the process hangs and no timer (not
+  // even a test timeout) fires again. The suite's guard (helpers.ts guardAfterDeath) cuts
+  // the chain after POST_MORTEM_LIMIT calls.
   // (Over WebSocket the runtime's calls on a closed connection reject, which ends the chain.)
   itUnlessBug(ctx, ['embeddedWorld'])('a task that ends during an RPC stops calling the kernel (no endless mig_dealloc_reply_port loop) [tsmach: RUNTIME BUG]', async () => {
     const mig = await ipctest();
