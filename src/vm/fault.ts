@@ -223,7 +223,7 @@ export async function vm_fault_retry<T extends { kr?: number | undefined; wait?:
     if (r.wait === undefined) return r;
     const w = r as unknown as VmFaultWait;
     if (!(await wait_until(w, deadline))) {
-      if (w.page !== null) vm_object_request_timed_out(w.page);
+      if (w.page !== null && w.page !== undefined) vm_object_request_timed_out(w.page);
       return { kr: KERN_MEMORY_ERROR };
     }
   }
@@ -303,10 +303,13 @@ export async function vm_object_read_async(
     const page_offset = o - (o % PAGE_SIZE) ;
     const within = o - page_offset;
     const n = Math.min(PAGE_SIZE - within, length - done);
-    const r = await vm_fault_retry(system, () => vm_object_peek(object, page_offset, true));
+    // The bytes are taken in the same step that finds the page.
+    const r = await vm_fault_retry(system, () => {
+      const p = vm_object_peek(object, page_offset, true);
+      if (p.kr === KERN_SUCCESS && p.data !== undefined && p.data !== null) out.set(p.data.subarray(within, within + n), at + done);
+      return p;
+    });
     if (r.kr !== KERN_SUCCESS) return r.kr!;
-    const data = (r as { data: Uint8Array | null }).data;
-    if (data !== null) out.set(data.subarray(within, within + n), at + done);
     done += n;
   }
   return KERN_SUCCESS;
@@ -351,14 +354,13 @@ export async function vm_map_load(map: VmMap, address: number, length: number): 
     const va = address + done;
     const within = va % PAGE_SIZE;
     const n = Math.min(PAGE_SIZE - within, length - done);
-    let data: Uint8Array | null = null;
     const r = await vm_fault_retry(map.system, () => {
       const f = vm_fault(map, va, VM_PROT_READ);
-      if (f.kr === KERN_SUCCESS && f.page !== undefined) data = f.page.peek_data();
+      const data = f.kr === KERN_SUCCESS && f.page !== undefined ? f.page.peek_data() : null;
+      if (data !== null) out.set(data.subarray(within, within + n), done);
       return f;
     });
     if (r.kr !== KERN_SUCCESS) return r.kr!;
-    if (data !== null) out.set((data as Uint8Array).subarray(within, within + n), done);
     done += n;
   }
   map.system?.balance();

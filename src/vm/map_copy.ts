@@ -605,10 +605,17 @@ export async function vm_fault_copy(
     buffer.fill(0);
     const kr = await vm_object_read_async(system, src_object, src_offset + done, PAGE_SIZE, buffer, 0);
     if (kr !== KERN_SUCCESS) return kr;
-    const r = await vm_fault_retry(system, () => vm_fault_page(system, dst_object, dst_offset + done, VM_PROT_WRITE, VM_PROT_ALL));
-    if (r.kr !== KERN_SUCCESS || r.page === undefined) return r.kr ?? KERN_MEMORY_ERROR;
-    r.page.data.set(buffer);
-    r.page.dirty = true;
+    // The page is filled in the same step that finds it, before anything can page it out.
+    const r = await vm_fault_retry(system, () => {
+      const f = vm_fault_page(system, dst_object, dst_offset + done, VM_PROT_WRITE, VM_PROT_ALL);
+      if (f.kr === KERN_SUCCESS && f.page !== undefined) {
+        f.page.data.set(buffer);
+        f.page.dirty = true;
+        system?.vm_page_activate(f.page);
+      }
+      return f;
+    });
+    if (r.kr !== KERN_SUCCESS) return r.kr ?? KERN_MEMORY_ERROR;
   }
   return KERN_SUCCESS;
 }

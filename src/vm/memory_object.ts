@@ -307,17 +307,17 @@ export function vm_object_request_unlock(object: VmObject, page: VmPage, access:
 }
 
 /**
- * A fault gave up waiting for `page` (the pager did not answer in time): the request is
- * treated as failed (the page becomes an error, as memory_object_data_error would make it).
+ * A fault gave up waiting for `page` (the pager did not answer in time): it reports
+ * KERN_MEMORY_ERROR, and the request is forgotten: the placeholder goes, and any other
+ * fault waiting for it asks the pager again (with its own time limit). An answer that
+ * comes later still fills the page.
  */
 export function vm_object_request_timed_out(page: VmPage): void {
   if (!page.busy || !page.absent) return;
   const object = page.object;
   if (object.memq.get(page.offset) !== page) return;
-  page.absent = false;
-  page.error = true;
   object.absent_count--;
-  vm_page_wakeup_done(page);
+  vm_page_free(page);
 }
 
 /* ==== pageout of one page =========================================================== */
@@ -403,7 +403,7 @@ export function memory_object_data_supply_pages(
     system?.vm_page_enqueue(page);
     offset += PAGE_SIZE;
   }
-  system?.balance();
+  // No pageout here: the faults waiting for these pages must get them first.
   return result;
 }
 

@@ -30,10 +30,15 @@
  */
 
 import type { IpcKmsgVm } from '../ipc/kmsg.js';
+import { ipc_port_make_send, type IpcPort } from '../ipc/port.js';
 import type { IpcSpace } from '../ipc/space.js';
-import type { MachMsgData } from '../mach/message.js';
+import {
+  MACH_MSGH_BITS, MACH_MSGH_BITS_COMPLEX, MACH_MSG_TYPE_BYTE, MACH_MSG_TYPE_MOVE_SEND, MACH_SEND_MSG,
+  type MachMsgData, type MachMsgItem,
+} from '../mach/message.js';
+import { msgSize } from '../mach/mig.js';
 import type { VmMap } from './map.js';
-import { vm_pageout_set_copy } from './memory_object.js';
+import { vm_mig, vm_pageout_set_copy } from './memory_object.js';
 import type { VmObject } from './object.js';
 import type { VmMapCopy } from './map_copy.js';
 import {
@@ -127,6 +132,26 @@ export function vm_ool_object_copy(object: VmObject, offset: number, size: numbe
 }
 
 vm_pageout_set_copy((object, size) => vm_ool_object_copy(object, 0, size));
+
+/** The descriptor of `length` bytes out of line (MACH_MSG_TYPE_BYTE, long form). */
+export function vm_ool_item(data: Uint8Array, dealloc = false): MachMsgItem {
+  return { type: { name: MACH_MSG_TYPE_BYTE, size: 8, number: data.length, inline: false, longform: true, deallocate: dealloc }, data };
+}
+
+/**
+ * A one-way message from the kernel to `dest` (a send right is made for it) with message
+ * id `id` and out-of-line items: how a kernel device or server replies with data it made
+ * (mach_msg_send_from_kernel).
+ */
+export function vm_ool_send_from_kernel(dest: IpcPort, id: number, datas: Uint8Array[]): void {
+  const body = datas.map((d) => vm_ool_item(d, true));
+  const remote = vm_mig.right(ipc_port_make_send(dest))!;
+  const r = vm_mig.mach_msg({
+    header: { bits: (MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND, 0) | MACH_MSGH_BITS_COMPLEX) >>> 0, size: msgSize(body), remotePort: remote.name, localPort: 0, seqno: 0, id },
+    body,
+  }, MACH_SEND_MSG);
+  void r;
+}
 
 /**
  * The hook ipc_kmsg_set_vm takes (src/ipc/kmsg.ts).

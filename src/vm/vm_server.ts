@@ -318,7 +318,9 @@ export function vm_routines(rt: KernelMsg): Partial<mach_routines> {
       if (system === undefined) return KERN_INVALID_HOST;
       const given: IpcPortRef = default_manager === null ? null : rt.take(default_manager);
       const returned = vm_set_default_memory_manager(system, given);
-      return { default_manager: rt.right(returned) };
+      // (A handle named MACH_PORT_NULL: the generated reply code takes a null out value as
+      // "unchanged" and would send the request's right back.)
+      return { default_manager: returned === null ? rt.port(0) : rt.right(returned)! };
     },
 
     /**

@@ -89,9 +89,11 @@ export class VmSystem implements VmPageQueues {
     this.resident++;
     if (this.resident > this.resident_max) this.resident_max = this.resident;
     if (this.resident > this.memory_pages && !this.balance_scheduled) {
-      // An operation that forgets to balance still gets paged out, soon after.
+      // The pageout daemon wakes once the operations under way have had their turn (a
+      // fault waiting for the page just made resident must get it first); operations
+      // also balance when they end.
       this.balance_scheduled = true;
-      queueMicrotask(() => {
+      setImmediate(() => {
         this.balance_scheduled = false;
         this.balance();
       });
