@@ -15,12 +15,18 @@
  * is EGRATUITOUS here. More than 40 retries (glibc's __eloop_threshold) is ELOOP.
  * O_NOFOLLOW is the C library's: O_NOLINK to the server, then ELOOP if the result is a
  * symlink.
+ *
+ * Out-of-line replies (io_read beyond 2048 bytes, dir_readdir beyond 2048 bytes) arrive
+ * as regions the kernel placed in this task's VM map: take_ool copies the bytes and
+ * vm_deallocates the region, as glibc's read() and readdir do (a real Mach task that
+ * forgot would fill its address space).
  */
 
 import { MachError } from '../../mach/kern_return.js';
 import type { MachPort } from '../../mach/mig.js';
 import { dir_lookup, dir_readdir } from '../../gen/fs.user.js';
 import { io_read, io_stat } from '../../gen/io.user.js';
+import { vm_deallocate, vm_read } from '../../gen/mach.user.js';
 import { mach_port_deallocate } from '../../gen/mach_port.user.js';
 import { MachTask } from '../../runtime/task.js';
 import { parseDirents, type Dirent } from './dirent.js';
@@ -53,6 +59,33 @@ export interface LookupContext {
   crdir: MachPort;
   /** The working directory (relative names). */
   cwdir: MachPort;
+}
+
+/** OOL data as the kernel's VM delivers it: where the region was placed, pages still to read. */
+interface OolData extends Uint8Array {
+  address?: number;
+  missing?: number[];
+}
+
+const PAGE = 4096;
+
+/**
+ * The bytes of a reply's out-of-line data, its region released: a region the kernel
+ * placed in `task`'s map (data.address set) is read (pages a pager had not supplied yet
+ * are vm_read) and vm_deallocate'd. In-line data is returned as it is.
+ */
+export async function take_ool(task: MachTask, data: Uint8Array): Promise<Uint8Array> {
+  const d = data as OolData;
+  if (typeof d.address !== 'number' || data.length === 0) return data;
+  const bytes = new Uint8Array(data); // our copy, as glibc's read() memcpy's into the caller's buffer
+  for (const off of d.missing ?? []) {
+    const n = Math.min(PAGE, bytes.length - off);
+    const page = (await vm_read(task.self, d.address + off, n)).data as OolData;
+    bytes.set(page.subarray(0, n), off);
+    if (typeof page.address === 'number') await vm_deallocate(task.self, page.address, page.length);
+  }
+  await vm_deallocate(task.self, d.address, data.length);
+  return bytes;
 }
 
 /** Release a send right (close): mach_port_deallocate in the task holding it. */
@@ -155,16 +188,19 @@ export async function readdir_all(dir: MachPort): Promise<Dirent[]> {
     } catch (e) {
       return rethrow(e, 'dir_readdir');
     }
+    const data = await take_ool(dir.task as MachTask, r.data);
     if (r.amount === 0) return out;
-    out.push(...parseDirents(r.data, r.amount));
+    out.push(...parseDirents(data, r.amount));
   }
 }
 
 /** read(): up to `amount` bytes at the file pointer (offset -1). Throws HurdError. */
 export async function read(port: MachPort, amount: number): Promise<Uint8Array> {
+  let data: Uint8Array;
   try {
-    return (await io_read(port, -1, amount)).data;
+    data = (await io_read(port, -1, amount)).data;
   } catch (e) {
     return rethrow(e, 'io_read');
   }
+  return take_ool(port.task as MachTask, data);
 }

@@ -24,6 +24,9 @@ import { debugfs, HAVE_E2FSPROGS, mkfs, parseLsP, removeDir, tempDir } from '../
 import { file_name_lookup } from '../../../src/servers/ext2fs/client.js';
 import { O_DIRECTORY, O_READ } from '../../../src/servers/ext2fs/hurd_types.js';
 import { fileTypeOfMode } from '../../../src/servers/ext2fs/inode.js';
+import { vm_region } from '../../../src/gen/mach.user.js';
+import { KERN_NO_SPACE } from '../../../src/mach/kern_return.js';
+import type { MachTask } from '../../../src/runtime/task.js';
 
 /** GNU grep (3.x) is installed. */
 const HAVE_GNU_GREP = ((): boolean => {
@@ -275,6 +278,12 @@ describeTools('tsmach grep vs GNU grep on the same tree', () => {
     const late = await ourGrep(session, ['NR', 'late-nul']);
     expect(lines(late.stdout).length).toBe(Math.floor(98304 / 20));
     expect(late.stderr).toBe('grep: late-nul: binary file matches\n');
+  });
+
+  it('the client task releases every out-of-line reply region it received (its map is empty after a run)', async () => {
+    await ourGrep(session, ['-rn', 'NR', '.', '../long']);
+    const client = session.ctx.crdir.task as MachTask;
+    await expect(vm_region(client.self, 0)).rejects.toMatchObject({ code: KERN_NO_SPACE });
   });
 
   it('walks depth first in the image\'s directory order (debugfs ls), skipping symlinks and fifos', async () => {

@@ -26,7 +26,7 @@ import { io_map, io_read, io_readable, io_seek, io_stat, io_write } from '../../
 import { mach_port_allocate, mach_port_deallocate, mach_port_insert_right } from '../../../../src/gen/mach_port.user.js';
 import type { MachTask } from '../../../../src/runtime/task.js';
 import {
-  file_name_lookup, fstat, HurdError, lookup_retry, port_close, readdir_all, type LookupContext,
+  file_name_lookup, fstat, HurdError, lookup_retry, port_close, readdir_all, take_ool, type LookupContext,
 } from '../../../../src/servers/ext2fs/client.js';
 import { direntRecLen, getDirects, parseDirents } from '../../../../src/servers/ext2fs/dirent.js';
 import { FileBlockSource } from '../../../../src/servers/ext2fs/file_source.js';
@@ -91,7 +91,7 @@ async function errnoOf(p: Promise<unknown>): Promise<number | null> {
 async function readAll(port: MachPort, chunk: number): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for (;;) {
-    const { data } = await io_read(port, -1, chunk);
+    const data = await take_ool(port.task as MachTask, (await io_read(port, -1, chunk)).data);
     if (data.length === 0) return Buffer.concat(parts);
     parts.push(data);
   }
