@@ -73,9 +73,10 @@ export class KernelMsg implements MachMsg {
     return ref;
   }
 
-  /** The naked right a handle stands for, without taking it (null if taken or null). */
+  /** The naked right a handle stands for, without taking it (IP_NULL if taken or null, IP_DEAD if dead). */
   peek(p: MachPort | null): IpcPortRef {
-    if (p === null) return null;
+    if (p === null || p.name === MACH_PORT_NULL) return null;
+    if (p.name === MACH_PORT_DEAD) return IP_DEAD;
     return this.rights.get(p.name) ?? null;
   }
 

@@ -12,7 +12,7 @@
 
 import { MACH_PORT_NULL } from '../mach/port.js';
 import { ipc_kobject_server_register } from '../ipc/kobject.js';
-import { ipc_port_copyout_send, ipc_port_make_send, IP_VALID, type IpcPort, type IpcPortRef } from '../ipc/port.js';
+import { ipc_port_copy_send, ipc_port_copyout_send, ipc_port_make_send, IP_VALID, type IpcPort, type IpcPortRef } from '../ipc/port.js';
 import { VM_LEVEL_DEFAULT, type VmLevel } from '../vm/level.js';
 import type { VmMap } from '../vm/map.js';
 import { VmSystem } from '../vm/vm_system.js';
@@ -92,15 +92,19 @@ export class Kernel {
    */
   task_info(task: Task, options: TaskOptions = {}): TaskInfo {
     const space = task.itk_space;
-    const send = (ref: IpcPortRef): number => (IP_VALID(ref) ? ipc_port_copyout_send(ipc_port_make_send(ref), space) : MACH_PORT_NULL);
+    // Kernel ports get a made send right (retrieve_task_self_fast); the bootstrap port is a
+    // send right the task already holds through itk_bootstrap: copied, not made
+    // (task_get_special_port), so its make-send count does not move.
+    const make = (ref: IpcPortRef): number => (IP_VALID(ref) ? ipc_port_copyout_send(ipc_port_make_send(ref), space) : MACH_PORT_NULL);
+    const copy = (ref: IpcPortRef): number => (IP_VALID(ref) ? ipc_port_copyout_send(ipc_port_copy_send(ref), space) : MACH_PORT_NULL);
     return {
       id: task.id,
       name: task.name,
-      task_self: send(task.itk_self),
-      host_self: send(this.host.host_self),
-      host_priv: options.privileged ? send(this.host.host_priv_self) : MACH_PORT_NULL,
+      task_self: make(task.itk_self),
+      host_self: make(this.host.host_self),
+      host_priv: options.privileged ? make(this.host.host_priv_self) : MACH_PORT_NULL,
       device_master: MACH_PORT_NULL,
-      bootstrap: send(task.itk_bootstrap),
+      bootstrap: copy(task.itk_bootstrap),
     };
   }
 

@@ -10,7 +10,7 @@
  */
 
 import {
-  KERN_SUCCESS, MachError, MIG_BAD_ARGUMENTS, MIG_NO_REPLY, MIG_REPLY_MISMATCH, MIG_SERVER_DIED, MIG_TYPE_ERROR,
+  KERN_SUCCESS, MACH_SEND_INVALID_REPLY, MachError, MIG_BAD_ARGUMENTS, MIG_NO_REPLY, MIG_REPLY_MISMATCH, MIG_SERVER_DIED, MIG_TYPE_ERROR,
 } from './kern_return.js';
 import {
   MACH_MSGH_BITS, MACH_MSGH_BITS_COMPLEX, MACH_MSGH_BITS_REMOTE, MACH_MSG_TYPE_INTEGER_32, MACH_NOTIFY_SEND_ONCE,
@@ -85,6 +85,8 @@ export type MigResult<T> = T | number | Promise<T | number>;
 export async function mig_rpc(rt: MachMsg, header: MachMsgHeader, body: MachMsgItem[], option: number, timeout: number, userReplyPort?: number): Promise<MachMessage> {
   let replyPort = userReplyPort ?? rt.mig_get_reply_port();
   if (typeof replyPort !== 'number') replyPort = await replyPort;
+  // No reply port could be made (the space is full or dead): the send would fail anyway.
+  if (replyPort === 0) throw new MachError(MACH_SEND_INVALID_REPLY);
   header.localPort = replyPort;
   const r = await rt.mach_msg({ header, body }, MACH_SEND_MSG | MACH_RCV_MSG | option, replyPort, timeout);
   if (typeof r === 'number') {

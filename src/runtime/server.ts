@@ -6,12 +6,15 @@
  *
  * As glibc's loop does: no reply is sent when the request had no reply port or the work
  * function said MIG_NO_REPLY; when the reply carries an error, the rights the request
- * brought are released (mach_msg_destroy), since no work function kept them.
+ * brought are released (mach_msg_destroy), since no work function kept them; a reply that
+ * could not be delivered is destroyed too.
  */
 
-import { KERN_SUCCESS, MACH_RCV_INTERRUPTED, MACH_RCV_PORT_DIED, MACH_RCV_INVALID_NAME, MIG_BAD_ID, MIG_NO_REPLY } from '../mach/kern_return.js';
 import {
-  MACH_MSG_TYPE_PORT_ANY, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSGH_BITS_REMOTE,
+  KERN_SUCCESS, MACH_RCV_INTERRUPTED, MACH_RCV_INVALID_NAME, MACH_RCV_PORT_DIED, MACH_SEND_INVALID_DEST, MIG_BAD_ID, MIG_NO_REPLY,
+} from '../mach/kern_return.js';
+import {
+  MACH_MSG_TYPE_PORT_ANY, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_MSGH_BITS_LOCAL, MACH_MSGH_BITS_REMOTE,
   MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT, type MachMessage,
 } from '../mach/message.js';
 import { mig_reply, type MachPort, type MigDemux } from '../mach/mig.js';
@@ -68,7 +71,13 @@ function receive(task: MachTask, port: MachPort, signal?: AbortSignal): Promise<
   const r = task.mach_msg(null, MACH_RCV_MSG, port.name, 0);
   if (!(r instanceof Promise)) return Promise.resolve(r);
   if (!signal) return r;
-  return Promise.race([r, new Promise<number>((resolve) => signal.addEventListener('abort', () => resolve(MACH_RCV_INTERRUPTED), { once: true }))]);
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<number>((resolve) => {
+    onAbort = () => resolve(MACH_RCV_INTERRUPTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // One listener per wait, removed when the wait ends.
+  return Promise.race([r, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** One request: demux, reply (or not), and cleanup of an error's rights. */
@@ -85,22 +94,35 @@ async function serve(task: MachTask, demuxes: readonly MigDemux[], req: MachMess
     }
   }
   const code = reply === null ? MIG_NO_REPLY : (reply.body[0]?.data as number);
-  if (code !== KERN_SUCCESS && code !== MIG_NO_REPLY) await mach_msg_destroy_body(task, req);
-  if (reply === null || reply.header.remotePort === MACH_PORT_NULL) return;
-  // The reply right is send-once: the send never blocks; a dead client just drops it.
-  await task.mach_msg(reply, MACH_SEND_MSG | MACH_SEND_TIMEOUT, 0, 0);
+  if (code !== KERN_SUCCESS && code !== MIG_NO_REPLY) await mach_msg_destroy(task, { header: { ...req.header, bits: 0 }, body: req.body });
+  if (reply === null) return;
+  if (reply.header.remotePort === MACH_PORT_NULL) {
+    // Nobody to answer (a simpleroutine): what the reply would have carried is released.
+    await mach_msg_destroy(task, reply);
+    return;
+  }
+  // The reply right is send-once: the send never blocks. If the client's reply port is
+  // gone, the reply was not taken: its rights (and the now dead reply name) are released.
+  const r = await task.mach_msg(reply, MACH_SEND_MSG | MACH_SEND_TIMEOUT, 0, 0);
+  if (r === MACH_SEND_INVALID_DEST) await mach_msg_destroy(task, reply);
 }
 
-/** mach_msg_destroy, for the body: release the rights a request carried. */
-export async function mach_msg_destroy_body(task: MachTask, msg: MachMessage): Promise<void> {
+/**
+ * mach_msg_destroy (glibc): release the rights a message in this task's buffer holds: the
+ * header's per its bits, the body's per their types (MOVE_* dispositions and received
+ * rights have the same values; COPY_SEND and MAKE_* hold nothing of the task's).
+ */
+export async function mach_msg_destroy(task: MachTask, msg: MachMessage): Promise<void> {
+  const release = async (name: number, type: number): Promise<void> => {
+    if (!MACH_PORT_VALID(name)) return;
+    if (type === MACH_MSG_TYPE_PORT_RECEIVE) await mach_port_mod_refs(task.self, name, MACH_PORT_RIGHT_RECEIVE, -1).catch(() => undefined);
+    else if (type === MACH_MSG_TYPE_PORT_SEND || type === MACH_MSG_TYPE_PORT_SEND_ONCE) await mach_port_deallocate(task.self, name).catch(() => undefined);
+  };
+  const h = msg.header;
+  await release(h.remotePort, MACH_MSGH_BITS_REMOTE(h.bits));
+  await release(h.localPort, MACH_MSGH_BITS_LOCAL(h.bits));
   for (const it of msg.body) {
     if (!MACH_MSG_TYPE_PORT_ANY(it.type.name)) continue;
-    const names = Array.isArray(it.data) ? it.data : [it.data as number];
-    for (const n of names) {
-      if (!MACH_PORT_VALID(n)) continue;
-      if (it.type.name === MACH_MSG_TYPE_PORT_RECEIVE) await mach_port_mod_refs(task.self, n, MACH_PORT_RIGHT_RECEIVE, -1).catch(() => undefined);
-      else if (it.type.name === MACH_MSG_TYPE_PORT_SEND || it.type.name === MACH_MSG_TYPE_PORT_SEND_ONCE) await mach_port_deallocate(task.self, n).catch(() => undefined);
-    }
+    for (const n of Array.isArray(it.data) ? it.data : [it.data as number]) await release(n, it.type.name);
   }
-  void MACH_MSGH_BITS_REMOTE;
 }

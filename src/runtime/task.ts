@@ -76,6 +76,8 @@ export class MachTask implements MachMsg {
 
   /** The RPC failed: a late reply may come, so the port is destroyed, not reused. */
   mig_dealloc_reply_port(name: number): void {
+    // Nothing to destroy for MACH_PORT_NULL (no reply port could be had: the task is dying).
+    if (name === MACH_PORT_NULL) return;
     mach_port_mod_refs(this.self, name, MACH_PORT_RIGHT_RECEIVE, -1).catch(() => undefined);
   }
 

@@ -4,7 +4,9 @@
  *          called directly (no copies beyond what the kernel itself makes).
  */
 
-import type { MachMessage } from '../mach/message.js';
+import { MACH_RCV_INTERRUPTED, MACH_SEND_INTERRUPTED } from '../mach/kern_return.js';
+import { MACH_SEND_MSG, type MachMessage } from '../mach/message.js';
+import { MACH_PORT_NULL } from '../mach/port.js';
 import type { TaskTraps } from '../kern/traps.js';
 import type { TaskInfo, Transport, TrapMachMsgResult } from './transport.js';
 
@@ -24,13 +26,15 @@ export class LoopbackTransport implements Transport {
     this.closed = new Promise((resolve) => { this.settle = resolve; });
   }
 
+  /** After the task ended nothing of it runs in the kernel: a call is interrupted at once. */
   mach_msg(msg: MachMessage | null, option: number, rcvSize: number, rcvName: number, timeout: number, notify: number):
     TrapMachMsgResult | Promise<TrapMachMsgResult> {
+    if (!this.open) return { mr: option & MACH_SEND_MSG ? MACH_SEND_INTERRUPTED : MACH_RCV_INTERRUPTED, msg: null };
     return this.traps.mach_msg(msg, option, rcvSize, rcvName, timeout, notify);
   }
 
   mach_reply_port(): number {
-    return this.traps.mach_reply_port();
+    return this.open ? this.traps.mach_reply_port() : MACH_PORT_NULL;
   }
 
   close(): void {

@@ -428,12 +428,10 @@ describeWorlds('mach_port calls', (ctx) => {
   });
 
   // GNU Mach ipc/mach_port.c mach_port_request_notification: `if (notify == IP_DEAD) return
-  // KERN_INVALID_CAPABILITY;` before anything else. tsmach's kernel server hands the work
-  // function `rt.peek(notify)` (src/kern/mach_port_server.ts), and KernelMsg.peek
-  // (src/kern/ipc_mig.ts) maps the MACH_PORT_DEAD handle to null instead of IP_DEAD (take()
-  // maps it right): the call is taken for a cancellation — it answers KERN_SUCCESS and
-  // removes the request that was registered.
-  it.fails('mach_port_request_notification with a dead notify right: KERN_INVALID_CAPABILITY, the registered request stays [tsmach: KERNEL BUG]', async () => {
+  // KERN_INVALID_CAPABILITY;` before anything else — not taken for a cancellation (which
+  // would answer KERN_SUCCESS and remove the request that was registered). KernelMsg.peek
+  // (src/kern/ipc_mig.ts) must map a MACH_PORT_DEAD handle to IP_DEAD for that.
+  it('mach_port_request_notification with a dead notify right: KERN_INVALID_CAPABILITY, the registered request stays', async () => {
     const t = await ctx.task('t');
     const r = await allocReceive(t);
     const n = await allocReceive(t);

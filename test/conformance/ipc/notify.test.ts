@@ -89,11 +89,9 @@ describeWorlds('notifications', (ctx) => {
   // GNU Mach: the parent makes the send right it sets as the child's bootstrap port
   // (task_set_special_port, one make-send); the child gets its name for it from
   // task_get_special_port, which copies the kernel's right (kern/ipc_tt.c:
-  // ipc_port_copy_send(task->itk_bootstrap)). tsmach's Kernel.task_info
-  // (src/kern/kernel.ts) makes a second send right with ipc_port_make_send(itk_bootstrap)
-  // instead of ipc_port_copy_send, so mscount — and every no-senders notification's
-  // make-send count — is one too high per task started with a bootstrap port.
-  it.fails('a task started with a bootstrap port counts one make-send on it, not two [tsmach: KERNEL BUG]', async () => {
+  // ipc_port_copy_send(task->itk_bootstrap)). Making a second send right there would put
+  // mscount — and every no-senders notification's make-send count — one too high.
+  it('a task started with a bootstrap port counts one make-send on it, not two', async () => {
     const { server, port } = await serverAndClient(ctx);
     try {
       expect((await mach_port_get_receive_status(server.self, port)).status[2]).toBe(1);

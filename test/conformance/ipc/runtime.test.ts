@@ -220,9 +220,8 @@ describeWorlds('task runtime', (ctx) => {
   // glibc's mach_msg_server (mach/msgserver.c): when the reply cannot be sent —
   // MACH_SEND_INVALID_DEST, "the requester went away" — it calls __mach_msg_destroy on the
   // reply, which deallocates the reply right's name (now a dead name) and every right the
-  // reply carries. tsmach's mach_msg_server (src/runtime/server.ts, serve()) ignores the
-  // result of the reply's mach_msg: the dead name stays in the server's space for good.
-  it.fails('a server whose client died before the reply is left with nothing (the dead reply name is released) [tsmach: RUNTIME BUG]', async () => {
+  // reply carries, so nothing stays in the server's space (src/runtime/server.ts, serve()).
+  it('a server whose client died before the reply is left with nothing (the dead reply name is released)', async () => {
     const mig = await ipctest();
     const { server, port, client, send: dest } = await serverAndClient(ctx);
     const gate = deferred();
@@ -243,9 +242,9 @@ describeWorlds('task runtime', (ctx) => {
   });
 
   // Same loop, a reply carrying a right: glibc destroys it with the failed reply
-  // (mach_msg_destroy_port: MOVE_SEND → mach_port_deallocate). tsmach keeps the uref the
-  // server meant to give away.
-  it.fails('rights in a reply that cannot be delivered are released by the server loop [tsmach: RUNTIME BUG]', async () => {
+  // (mach_msg_destroy_port: MOVE_SEND → mach_port_deallocate): the uref the server meant
+  // to give away does not stay with it.
+  it('rights in a reply that cannot be delivered are released by the server loop', async () => {
     const mig = await ipctest();
     const { server, port, client, send: dest } = await serverAndClient(ctx);
     const r = await allocReceive(server);
@@ -270,18 +269,11 @@ describeWorlds('task runtime', (ctx) => {
   });
 
   // In GNU Mach nothing of a task runs once it is terminated: kern/task.c task_terminate
-  // terminates every thread of the task (thread_terminate, ipc_thread_terminate). In tsmach
-  // the task's runtime goes on, and the in-memory transport still executes its traps:
-  // LoopbackTransport.mach_msg / mach_reply_port (src/transport/loopback.ts) do not check
-  // that the task has ended. An RPC in flight fails (MACH_RCV_INTERRUPTED); mig_rpc calls
-  // MachTask.mig_dealloc_reply_port (src/runtime/task.ts), which sends mach_port_mod_refs;
-  // that RPC gets MACH_PORT_NULL from mach_reply_port (dead space) and fails with
-  // MACH_SEND_INVALID_DEST; mig_rpc calls mig_dealloc_reply_port(MACH_PORT_NULL), which
-  // sends another mod_refs... for ever, in microtasks: the process hangs and no timer (not
-  // even a test timeout) fires again. The suite's guard (helpers.ts guardAfterDeath) cuts
-  // the chain after POST_MORTEM_LIMIT calls.
-  // (Over WebSocket the runtime's calls on a closed connection reject, which ends the chain.)
-  itUnlessBug(ctx, ['embeddedWorld'])('a task that ends during an RPC stops calling the kernel (no endless mig_dealloc_reply_port loop) [tsmach: RUNTIME BUG]', async () => {
+  // terminates every thread of the task (thread_terminate, ipc_thread_terminate). A task's
+  // runtime can still make calls afterwards: they must be interrupted at once, and a
+  // failed RPC's mig_dealloc_reply_port must not start an endless chain of new RPCs (the
+  // suite's guard, helpers.ts guardAfterDeath, would cut it after POST_MORTEM_LIMIT calls).
+  it('a task that ends during an RPC stops calling the kernel (no endless mig_dealloc_reply_port loop)', async () => {
     const mig = await ipctest();
     const { server, port, client, send: dest } = await serverAndClient(ctx);
     const call = mig.ipctest_null(dest, 1);
