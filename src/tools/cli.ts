@@ -8,11 +8,13 @@ import { bootCommand } from './boot.js';
 import { demo } from './demo.js';
 import { grepCommand } from './grep.js';
 import { kernelCommand } from './kernel.js';
+import { vmsim_main } from './vmsim.js';
 
 const USAGE = `usage: tsmach demo       compile defs/ with tsmig and show the result
        tsmach kernel     run the kernel process (tasks connect over WebSocket); --help for options
        tsmach boot       run the kernel and boot servers: tsmach boot -- server.js ARGS \\; other.js ...
        tsmach grep       GNU grep over an ext2 image through an ext2fs server task: grep PATTERN -r PATH --image FILE.img
+       tsmach vmsim      run a VM script on an embedded kernel: vmsim [SCRIPT...] (standard input if none)
        tsmach help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -24,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'grep': return grepCommand(argv.slice(1));
     case 'kernel': return kernelCommand(argv.slice(1));
     case 'boot': return bootCommand(argv.slice(1));
+    case 'vmsim': return vmsim_main(argv.slice(1));
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;

@@ -42,11 +42,13 @@ for (const scenario of VM_SCENARIOS) {
         const run = new VmScriptRun(level, scenario.map, scenario.objects);
         for (const op of scenario.ops) {
           run.step(op);
-          vm_map_check(run.map);
+          for (const map of run.maps.values()) vm_map_check(map);
         }
         expect(run.results, `results (${scenario.spec})`).toEqual(expected.results.map(normalise));
         const snap = run.snapshot();
         expect(snap.entries, `entries (${scenario.spec})`).toEqual(expected.entries);
+        for (const [name, rows] of Object.entries(expected.tasks ?? {})) expect(snap.tasks[name], `entries of task ${name}`).toEqual(rows);
+        expect(Object.keys(snap.tasks).sort(), 'tasks').toEqual(Object.keys(expected.tasks ?? {}).sort());
         if (expected.first_free !== undefined) expect(snap.first_free, 'first_free').toEqual(expected.first_free);
         for (const [name, refs] of Object.entries(expected.refs ?? {})) expect(snap.refs[name], `ref_count of ${name}`).toBe(refs);
         for (const [name, pages] of Object.entries(expected.resident ?? {})) expect(snap.resident[name], `resident pages of ${name}`).toEqual(pages);
