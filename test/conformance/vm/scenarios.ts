@@ -18,6 +18,10 @@ import {
   KERN_NO_SPACE,
   KERN_PROTECTION_FAILURE,
   KERN_SUCCESS,
+  MACH_MSG_VM_SPACE,
+  MACH_RCV_BODY_ERROR,
+  MACH_RCV_TIMED_OUT,
+  MACH_SEND_INVALID_MEMORY,
 } from '../../../src/mach/kern_return.js';
 import type { VmEntryRow, VmScenario, VmScenarioExpect, VmScriptOp, VmScriptResult } from '../../../src/vm/script.js';
 
@@ -70,6 +74,15 @@ const touch = (addr: number, as?: string): VmScriptOp => (as === undefined ? { o
 const regionAt = (addr: number): VmScriptOp => ({ op: 'region', addr });
 function map(addr: number, size: number, opts: Omit<Extract<VmScriptOp, { op: 'map' }>, 'op' | 'addr' | 'size'> = {}): VmScriptOp {
   return { op: 'map', addr, size, ...opts };
+}
+const task = (name: string, from?: string): VmScriptOp => (from === undefined ? { op: 'task', name } : { op: 'task', name, from });
+const send = (addr: number, size: number, deallocate = false): VmScriptOp => ({ op: 'send', addr, size, dealloc: deallocate });
+const receive = (): VmScriptOp => ({ op: 'receive' });
+const receiveObject = (size: number): VmScriptOp => ({ op: 'receive', format: 'object', size });
+const receivePages = (size: number): VmScriptOp => ({ op: 'receive', format: 'pages', size });
+/** A successful receive, placed at `address`. */
+function got(address: number): VmScriptResult {
+  return { kr: OK, address };
 }
 
 const FILE = { F: { size: 0x10000, external: true } } as const;
@@ -929,5 +942,285 @@ export const VM_SCENARIOS: VmScenario[] = [
     spec: '§8.4',
     ops: [alloc(0x10000, P), touch(0x20000)],
     expect: all({ results: [at(0x10000), KERN_INVALID_ADDRESS], entries: [e(0x10000, 0x11000)] }),
+  },
+  // ---------------------------------------------------------------- §6.2, §6.3 OOL: entry lists
+  {
+    name: 'OOL send without dealloc splits the sender\'s entry in three; the receiver\'s copy is never merged',
+    spec: '§6.2, §6.3 entry list',
+    ops: [alloc(0x10000, 3 * P), send(0x11000, P), task('b'), alloc(0, P), receive()],
+    expect: all({
+      results: [at(0x10000), OK, OK, at(0), got(P)],
+      entries: [e(0x10000, 0x11000), e(0x11000, 0x12000, 'RW/RWX', 0x1000), e(0x12000, 0x13000, 'RW/RWX', 0x2000)],
+      tasks: { b: [e(0, P), e(P, 2 * P, 'RW/RWX', 0x1000)] },
+      first_free: 'header',
+    }),
+  },
+  {
+    name: 'OOL send of touched memory without dealloc: symmetric copy-on-write, needs_copy on both sides',
+    spec: '§6.2 symmetric copy',
+    ops: [alloc(0x10000, 2 * P), touch(0x10000, 'X'), send(0x10000, P), task('b'), receive()],
+    expect: all({
+      results: [at(0x10000), OK, OK, OK, got(0)],
+      entries: [enc(0x10000, 0x11000, 'RW/RWX', 0, 'X'), e(0x11000, 0x12000, 'RW/RWX', 0x1000, 'X')],
+      tasks: { b: [enc(0, P, 'RW/RWX', 0, 'X')] },
+      refs: { X: 3 },
+    }),
+  },
+  {
+    name: 'OOL send with dealloc: the range leaves the sender and its object moves to the receiver',
+    spec: '§6.2 src_destroy, §4',
+    ops: [alloc(0x10000, 3 * P), touch(0x10000, 'X'), send(0x10000, 2 * P, true), task('b'), receive()],
+    expect: all({
+      results: [at(0x10000), OK, OK, OK, got(0)],
+      entries: [e(0x12000, 0x13000, 'RW/RWX', 0x2000, 'X')],
+      tasks: { b: [e(0, 2 * P, 'RW/RWX', 0, 'X')] },
+      refs: { X: 2 },
+      resident: { X: [0] },
+      first_free: 'header',
+    }),
+  },
+  {
+    name: 'OOL send from a hole is MACH_SEND_INVALID_MEMORY; a hole after the start leaves its clip; nothing in flight times out',
+    spec: '§6.2 errors',
+    ops: [alloc(0x10000, 2 * P), send(0x20000, P), send(0x11000, 2 * P), receive()],
+    expect: all({
+      results: [at(0x10000), MACH_SEND_INVALID_MEMORY, MACH_SEND_INVALID_MEMORY, MACH_RCV_TIMED_OUT],
+      entries: [e(0x10000, 0x11000), e(0x11000, 0x12000, 'RW/RWX', 0x1000)],
+    }),
+  },
+  {
+    name: 'OOL send over an unreadable page fails after clipping at the start (the clip stays, even at L2)',
+    spec: '§6.2 errors, §3',
+    ops: [alloc(0x10000, 4 * P), protect(0x12000, P, NONE), send(0x11000, 2 * P)],
+    expect: all({
+      results: [at(0x10000), OK, MACH_SEND_INVALID_MEMORY],
+      entries: [
+        e(0x10000, 0x11000), e(0x11000, 0x12000, 'RW/RWX', 0x1000), e(0x12000, 0x13000, '0/RWX', 0x2000), e(0x13000, 0x14000, 'RW/RWX', 0x3000),
+      ],
+    }),
+  },
+  {
+    name: 'an entry list received into an exact hole stays separate at every level (a vm_allocate there would merge at L2)',
+    spec: '§6.3 entry list, §8.2 copyout',
+    ops: [alloc(0x10000, P), alloc(0, P), alloc(0x2000, P), send(0x10000, P), receive()],
+    expect: all({
+      results: [at(0x10000), at(0), at(0x2000), OK, got(P)],
+      entries: [e(0, P), e(P, 2 * P), e(2 * P, 3 * P), e(0x10000, 0x11000)],
+      first_free: P,
+    }),
+  },
+  {
+    name: 'regions in flight are received first in, first out, side by side and unmerged',
+    spec: '§6.3 entry list',
+    ops: [alloc(0x10000, P), alloc(0x20000, 2 * P), send(0x20000, 2 * P), send(0x10000, P), task('b'), receive(), receive()],
+    expect: all({
+      results: [at(0x10000), at(0x20000), OK, OK, OK, got(0), got(2 * P)],
+      entries: [e(0x10000, 0x11000), e(0x20000, 0x22000)],
+      tasks: { b: [e(0, 2 * P), e(2 * P, 3 * P)] },
+    }),
+  },
+  {
+    name: 'a receive that finds no room is MACH_RCV_BODY_ERROR|MACH_MSG_VM_SPACE and the region is dropped',
+    spec: '§6.3, ipc_kmsg_copyout_body',
+    map: { max: 0x3000 },
+    ops: [alloc(0, 2 * P), send(0, 2 * P), task('b'), alloc(0, 2 * P), receive()],
+    expect: all({
+      results: [at(0), OK, OK, at(0), MACH_RCV_BODY_ERROR | MACH_MSG_VM_SPACE],
+      entries: [e(0, 2 * P)],
+      tasks: { b: [e(0, 2 * P)] },
+    }),
+  },
+
+  // ---------------------------------------------------------------- §6.3 OOL: object copies (E rules)
+  {
+    name: 'an object copy never extends a zero-fill entry before it (O4b: its offset 0 leaves no room)',
+    spec: '§6.3 object, §2.1 O4b',
+    ops: [alloc(0, P), receiveObject(P)],
+    expect: all({ results: [at(0), got(P)], entries: [e(0, P), e(P, 2 * P, 'RW/RWX', 0, '$1')], first_free: P }),
+  },
+  {
+    name: 'an object copy that exactly fills a hole is taken over by the zero-fill entry after it at L1/L2 (E2, O4a)',
+    spec: '§6.3 object, §2.2 E2',
+    ops: [alloc(0, P), alloc(0x2000, P), receiveObject(P)],
+    expect: {
+      L0: { results: [at(0), at(0x2000), got(P)], entries: [e(0, P), e(P, 2 * P, 'RW/RWX', 0, '$1'), e(2 * P, 3 * P)], first_free: P },
+      L1: { results: [at(0), at(0x2000), got(P)], entries: [e(0, P), e(P, 3 * P, 'RW/RWX', 0, '$1')], first_free: 0 },
+      L2: { results: [at(0), at(0x2000), got(P)], entries: [e(0, P), e(P, 3 * P, 'RW/RWX', 0, '$1')], first_free: 0 },
+    },
+  },
+  {
+    name: 'two object copies side by side never merge (O3)',
+    spec: '§6.3 object, §2.1 O3',
+    ops: [receiveObject(P), receiveObject(P)],
+    expect: all({ results: [got(0), got(P)], entries: [e(0, P, 'RW/RWX', 0, '$1'), e(P, 2 * P, 'RW/RWX', 0, '$2')], first_free: P }),
+  },
+  {
+    name: 'a zero-fill allocation after an object copy extends its object at every level (O4a)',
+    spec: '§6.3 object, §2.1 O4a',
+    ops: [receiveObject(P), anywhere(P)],
+    expect: all({ results: [got(0), at(P)], entries: [e(0, 2 * P, 'RW/RWX', 0, '$1')], first_free: 0 }),
+  },
+
+  // ---------------------------------------------------------------- §6.3 OOL: page lists (rule K)
+  {
+    name: 'a page list extends the zero-fill entry before it backward, which gets an object (rule K)',
+    spec: '§6.3 rule K',
+    ops: [alloc(0, P), receivePages(P)],
+    expect: all({ results: [at(0), got(P)], entries: [e(0, 2 * P, 'RW/RWX', 0, '$1')], first_free: 0 }),
+  },
+  {
+    name: 'a page list extends a solely referenced object backward, but never merges forward (rule K)',
+    spec: '§6.3 rule K',
+    ops: [alloc(0, P), touch(0, 'X'), alloc(0x2000, P), receivePages(P)],
+    expect: all({
+      results: [at(0), OK, at(0x2000), got(P)],
+      entries: [e(0, 2 * P, 'RW/RWX', 0, 'X'), e(2 * P, 3 * P)],
+      refs: { X: 1 },
+      resident: { X: [0, P] },
+      first_free: 0,
+    }),
+  },
+  {
+    name: 'a page list after a read-only entry gets an entry of its own; first_free moves to it',
+    spec: '§6.3 rule K, §8.2',
+    ops: [alloc(0, P), protect(0, P, R), receivePages(2 * P)],
+    expect: all({ results: [at(0), OK, got(P)], entries: [e(0, P, 'R/RWX'), e(P, 3 * P, 'RW/RWX', 0, '$1')], first_free: P }),
+  },
+  {
+    name: 'a page list after a file mapping gets an entry of its own (pager_created)',
+    spec: '§6.3 rule K',
+    objects: FILE,
+    ops: [map(0, P, { object: 'F' }), receivePages(P)],
+    expect: all({ results: [at(0), got(P)], entries: [e(0, P, 'RW/RWX', 0, 'F'), e(P, 2 * P, 'RW/RWX', 0, '$1')], refs: { F: 2 } }),
+  },
+
+  // ---------------------------------------------------------------- §8.4 fork and inheritance
+  {
+    name: 'fork: COPY entries become copy-on-write on both sides, NONE entries are left out',
+    spec: '§8.4 fork',
+    ops: [alloc(0x10000, 2 * P), touch(0x10000, 'X'), alloc(0x20000, P), inherit(0x20000, P, INH_NONE), task('c', 'main')],
+    expect: all({
+      results: [at(0x10000), OK, at(0x20000), OK, OK],
+      entries: [enc(0x10000, 0x12000, 'RW/RWX', 0, 'X'), ei(0x20000, 0x21000, 'RW/RWX', 0, null, 'none')],
+      tasks: { c: [enc(0x10000, 0x12000, 'RW/RWX', 0, 'X')] },
+      refs: { X: 2 },
+    }),
+  },
+  {
+    name: 'fork: untouched memory stays zero-fill on both sides and keeps merging',
+    spec: '§8.4 fork',
+    ops: [alloc(0x10000, P), task('c', 'main'), task('main'), alloc(0x11000, P)],
+    expect: all({
+      results: [at(0x10000), OK, OK, at(0x11000)],
+      entries: [e(0x10000, 0x12000)],
+      tasks: { c: [e(0x10000, 0x11000)] },
+    }),
+  },
+  {
+    name: 'fork: SHARE gives both sides one object and is_shared, which blocks any later merge',
+    spec: '§8.4 fork, §2.2 E1',
+    ops: [alloc(0x10000, P), inherit(0x10000, P, SHARE), task('c', 'main'), task('main'), alloc(0x11000, P)],
+    expect: all({
+      results: [at(0x10000), OK, OK, OK, at(0x11000)],
+      entries: [ei(0x10000, 0x11000, 'RW/RWX', 0, '$1', 'share'), e(0x11000, 0x12000)],
+      tasks: { c: [ei(0x10000, 0x11000, 'RW/RWX', 0, '$1', 'share')] },
+    }),
+  },
+  {
+    name: 'fork: a SHARE entry that needs a copy first gets a shadow of its own',
+    spec: '§8.4 fork',
+    ops: [alloc(0x10000, P), touch(0x10000, 'X'), send(0x10000, P), inherit(0x10000, P, SHARE), task('c', 'main')],
+    expect: all({
+      results: [at(0x10000), OK, OK, OK, OK],
+      entries: [ei(0x10000, 0x11000, 'RW/RWX', 0, '$1', 'share')],
+      tasks: { c: [ei(0x10000, 0x11000, 'RW/RWX', 0, '$1', 'share')] },
+      refs: { X: 2 },
+    }),
+  },
+  {
+    name: 'fork: a COPY file mapping gives the child a delayed copy, which a second child shares',
+    spec: '§8.4 fork, vm_object_copy_delayed',
+    objects: FILE,
+    ops: [map(0x10000, 2 * P, { object: 'F' }), task('c', 'main'), task('d', 'main')],
+    expect: all({
+      results: [at(0x10000), OK, OK],
+      entries: [e(0x10000, 0x12000, 'RW/RWX', 0, 'F')],
+      tasks: { c: [enc(0x10000, 0x12000, 'RW/RWX', 0, '$1')], d: [enc(0x10000, 0x12000, 'RW/RWX', 0, '$1')] },
+      refs: { F: 3 },
+    }),
+  },
+  {
+    name: 'fork then a write in the parent: the parent gets a shadow, which bypasses the fully hidden object',
+    spec: '§8.4, vm_fault copy-on-write, vm_object_collapse',
+    ops: [alloc(0x10000, P), touch(0x10000, 'X'), task('c', 'main'), task('main'), touch(0x10000)],
+    expect: all({
+      results: [at(0x10000), OK, OK, OK, OK],
+      entries: [e(0x10000, 0x11000, 'RW/RWX', 0, '$1')],
+      tasks: { c: [enc(0x10000, 0x11000, 'RW/RWX', 0, 'X')] },
+      refs: { X: 1 },
+    }),
+  },
+  {
+    name: 'OOL send of memory shared by fork uses a delayed copy; the child receives it after its shared entry',
+    spec: '§6.2 shared copy, §8.1 first_free after fork',
+    ops: [alloc(0x10000, P), touch(0x10000, 'X'), inherit(0x10000, P, SHARE), task('c', 'main'), task('main'), send(0x10000, P), task('c'), receive()],
+    expect: all({
+      results: [at(0x10000), OK, OK, OK, OK, OK, OK, got(0x11000)],
+      entries: [ei(0x10000, 0x11000, 'RW/RWX', 0, 'X', 'share')],
+      tasks: { c: [ei(0x10000, 0x11000, 'RW/RWX', 0, 'X', 'share'), enc(0x11000, 0x12000, 'RW/RWX', 0, '$1')] },
+      refs: { X: 3 },
+    }),
+  },
+
+  // ---------------------------------------------------------------- pager-backed mappings
+  {
+    name: 'a write fault on a file mapping makes the page resident in the file object itself',
+    spec: '§8.4, vm_fault_page',
+    objects: FILE,
+    ops: [map(0x10000, 2 * P, { object: 'F' }), touch(0x11000)],
+    expect: all({ results: [at(0x10000), OK], entries: [e(0x10000, 0x12000, 'RW/RWX', 0, 'F')], refs: { F: 2 }, resident: { F: [P] } }),
+  },
+  {
+    name: 'a write to a copy mapping of a file shadows the delayed copy (three objects deep)',
+    spec: '§8.3 vm_map copy, §8.4',
+    objects: FILE,
+    ops: [map(0x10000, P, { object: 'F', copy: true }), touch(0x10000, 'S')],
+    expect: all({ results: [at(0x10000), OK], entries: [e(0x10000, 0x11000, 'RW/RWX', 0, 'S')], refs: { F: 2, S: 1 } }),
+  },
+  {
+    name: 'OOL send of a file mapping: the copy is a delayed copy object; the sender keeps the file, clipped',
+    spec: '§6.2 external source',
+    objects: FILE,
+    ops: [map(0x10000, 2 * P, { object: 'F' }), send(0x10000, P), task('b'), receive()],
+    expect: all({
+      results: [at(0x10000), OK, OK, got(0)],
+      entries: [e(0x10000, 0x11000, 'RW/RWX', 0, 'F'), e(0x11000, 0x12000, 'RW/RWX', 0x1000, 'F')],
+      tasks: { b: [enc(0, P, 'RW/RWX', 0, '$1')] },
+      refs: { F: 4 },
+    }),
+  },
+  {
+    name: 'OOL send of a file whose pager declares COPY_NONE: a private copy, no needs_copy',
+    spec: '§6.2 external source, vm_object_copy_slowly',
+    objects: { F: { size: 0x10000, external: true, copy_strategy: 'none' } },
+    ops: [map(0x10000, P, { object: 'F' }), send(0x10000, P), task('b'), receive()],
+    expect: all({
+      results: [at(0x10000), OK, OK, got(0)],
+      entries: [e(0x10000, 0x11000, 'RW/RWX', 0, 'F')],
+      tasks: { b: [e(0, P, 'RW/RWX', 0, '$1')] },
+      refs: { F: 2 },
+    }),
+  },
+  {
+    name: 'fork of a file mapping with SHARE: both tasks map the file itself, shared',
+    spec: '§8.4 fork',
+    objects: FILE,
+    ops: [map(0x10000, P, { object: 'F', inherit: SHARE }), task('c', 'main')],
+    expect: all({
+      results: [at(0x10000), OK],
+      entries: [ei(0x10000, 0x11000, 'RW/RWX', 0, 'F', 'share')],
+      tasks: { c: [ei(0x10000, 0x11000, 'RW/RWX', 0, 'F', 'share')] },
+      refs: { F: 3 },
+    }),
   },
 ];
