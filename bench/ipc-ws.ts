@@ -7,7 +7,7 @@
  *          the same size as tsmach's.
  *
  * Run: npx tsx bench/ipc-ws.ts            (add --quick for a short run, --profile to write
- *                                          a CPU profile of the kernel process to /tmp)
+ *                                          CPU profiles of the three tsmach processes to /tmp)
  *
  * Each system is three processes (client, kernel or relay, server) on this machine:
  *   - tsmach, glibc loop: the server runs glibc's classic loop by hand (one mach_msg that
@@ -27,7 +27,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Session } from 'node:inspector/promises';
@@ -54,6 +54,7 @@ const SEQ_CALLS = QUICK ? 3000 : 20000;
 const PIPE_CALLS = QUICK ? 10000 : 60000;
 const WARMUP = QUICK ? 1000 : 5000;
 const NULL_ID = 1000;
+const REPS = QUICK ? 1 : 3;
 
 // ==== a null RPC ==================================================================
 
@@ -79,6 +80,10 @@ interface Figures {
   seq: { rtps: number; p50: number; p99: number };
   p16: number;
   p256: number;
+  /** CPU time per RPC over the whole run (µs): client, middle (kernel or relay), server */
+  cpu?: { client: number; middle: number; server: number };
+  /** RPCs the client made in all (warm-up included) */
+  calls?: number;
 }
 
 /** Runs the phases with `rpc` (one call, resolves when answered). */
@@ -102,35 +107,56 @@ async function measure(rpc: () => Promise<unknown>): Promise<Figures> {
   await piped(16); // warm the pipelined paths
   const p16 = await piped(16);
   const p256 = await piped(256);
+  const per = (n: number): number => Math.ceil(PIPE_CALLS / n) * n;
   return {
     seq: { rtps: SEQ_CALLS / (seqMs / 1000), p50: lat[Math.floor(SEQ_CALLS * 0.5)]! * 1000, p99: lat[Math.floor(SEQ_CALLS * 0.99)]! * 1000 },
-    p16, p256,
+    p16, p256, calls: WARMUP + SEQ_CALLS + 2 * per(16) + per(256),
   };
 }
 
 // ==== roles (child processes) ======================================================
 
+/** This process's CPU time so far (µs). */
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Another process's CPU time so far (µs), from /proc. */
+function procCpuMicros(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) / 100) * 1e6; // utime + stime, clock ticks (USER_HZ 100)
+}
+
 function say(obj: unknown): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
 }
 
+let session: Session | null = null;
+
+/** With --profile, this process records a CPU profile until it ends. */
+async function startProfile(): Promise<void> {
+  if (!PROFILE) return;
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
+
+/** Writes /tmp/tsmach-<role>.cpuprofile and exits. */
+async function exitProfiled(role: string): Promise<never> {
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`/tmp/tsmach-${role}.cpuprofile`, JSON.stringify(profile));
+  }
+  process.exit(0);
+}
+
 async function roleKernel(): Promise<void> {
   const k = await KernelServer.listen();
-  let session: Session | null = null;
-  if (PROFILE) {
-    session = new Session();
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
+  await startProfile();
   say({ url: k.url, token: k.token });
-  process.on('SIGTERM', async () => {
-    if (session) {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync('/tmp/tsmach-kernel.cpuprofile', JSON.stringify(profile));
-    }
-    process.exit(0);
-  });
+  process.on('SIGTERM', () => void exitProfiled('kernel'));
 }
 
 async function roleServer(url: string, token: string, style: string): Promise<void> {
@@ -138,13 +164,16 @@ async function roleServer(url: string, token: string, style: string): Promise<vo
   const { name: port } = await mach_port_allocate(task.self, MACH_PORT_RIGHT_RECEIVE);
   await mach_port_insert_right(task.self, port, task.port(port), MACH_MSG_TYPE_MAKE_SEND);
   await netname_check_in(task.bootstrap!, 'bench', task.self, task.port(port));
+  await startProfile();
+  process.on('SIGTERM', () => void exitProfiled('server'));
   say({ ready: true });
   if (style === 'server') {
     await mach_msg_server(task, [nullDemux], task.port(port), { concurrency: 256 });
     return;
   }
   // glibc's mach_msg_server: one mach_msg sends the reply and receives the next request.
-  // Several such loops stand for several server threads.
+  // Several such loops stand for several server threads: as many as calls in flight, so
+  // that requests meet a waiting receiver rather than the queue's limit.
   const loop = async (): Promise<void> => {
     let r = await task.mach_msg(null, MACH_RCV_MSG, port, 0);
     for (;;) {
@@ -153,7 +182,7 @@ async function roleServer(url: string, token: string, style: string): Promise<vo
       r = await task.mach_msg(rep, MACH_SEND_MSG | MACH_RCV_MSG, port, 0);
     }
   };
-  await Promise.all(Array.from({ length: 16 }, loop));
+  await Promise.all(Array.from({ length: 256 }, loop));
 }
 
 async function roleClient(url: string, token: string): Promise<void> {
@@ -161,8 +190,10 @@ async function roleClient(url: string, token: string): Promise<void> {
   const { port_id } = await netname_look_up(task.bootstrap!, '', 'bench');
   const dest = port_id!.name;
   const rpc = (): Promise<MachMessage> => { const q = request(dest); return mig_rpc(task, q.header, q.body, 0, 0); };
-  say(await measure(rpc));
-  process.exit(0);
+  await startProfile();
+  const f = await measure(rpc);
+  say({ ...f, clientCpu: cpuMicros() });
+  await exitProfiled('client');
 }
 
 // ---- the relay baseline -----------------------------------------------------------
@@ -239,7 +270,8 @@ async function roleRawClient(url: string): Promise<void> {
     send(encodeMsgCall(call, q as MachMessage, MACH_SEND_MSG | MACH_RCV_MSG, 0xffffffff, 2, 0, 0));
     return new Promise((resolve) => calls.set(call, resolve));
   };
-  say(await measure(rpc));
+  const f = await measure(rpc);
+  say({ ...f, clientCpu: cpuMicros() });
   process.exit(0);
 }
 
@@ -258,16 +290,25 @@ function child(args: string[]): { proc: ChildProcess; next: () => Promise<Record
   };
 }
 
+/** The client's figures with the CPU time per RPC of the three processes. */
+function withCpu(line: Record<string, unknown>, middle: number, server: number): Figures {
+  const f = line as unknown as Figures & { clientCpu: number };
+  const n = f.calls!;
+  f.cpu = { client: f.clientCpu / n, middle: procCpuMicros(middle) / n, server: procCpuMicros(server) / n };
+  return f;
+}
+
 async function runTsmach(style: 'glibc' | 'server'): Promise<Figures> {
-  const k = child(['--role', 'kernel', ...(PROFILE && style === 'glibc' ? ['--profile'] : [])]);
+  const prof = PROFILE && style === 'glibc' ? ['--profile'] : [];
+  const k = child(['--role', 'kernel', ...prof]);
   const { url, token } = await k.next() as { url: string; token: string };
-  const s = child(['--role', 'server', url, token, style]);
+  const s = child(['--role', 'server', url, token, style, ...prof]);
   await s.next();
-  const c = child(['--role', 'client', url, token]);
-  const figures = await c.next() as unknown as Figures;
+  const c = child(['--role', 'client', url, token, ...prof]);
+  const figures = withCpu(await c.next(), k.proc.pid!, s.proc.pid!);
   s.proc.kill('SIGTERM');
   k.proc.kill('SIGTERM');
-  await once(k.proc, 'exit');
+  await Promise.all([once(k.proc, 'exit'), once(s.proc, 'exit'), c.proc.exitCode === null ? once(c.proc, 'exit') : null]);
   return figures;
 }
 
@@ -277,7 +318,7 @@ async function runRelay(): Promise<Figures> {
   const s = child(['--role', 'rserver', url]);
   await s.next();
   const c = child(['--role', 'rclient', url]);
-  const figures = await c.next() as unknown as Figures;
+  const figures = withCpu(await c.next(), r.proc.pid!, s.proc.pid!);
   s.proc.kill('SIGTERM');
   r.proc.kill('SIGTERM');
   return figures;
@@ -285,7 +326,8 @@ async function runRelay(): Promise<Figures> {
 
 function row(name: string, f: Figures, base: Figures | null): string {
   const pct = (a: number, b: number | undefined): string => (b ? `${((a / b) * 100).toFixed(0)}%`.padStart(5) : '     ');
-  return `${name.padEnd(28)} ${f.seq.rtps.toFixed(0).padStart(8)} ${pct(f.seq.rtps, base?.seq.rtps)}  ${f.seq.p50.toFixed(0).padStart(6)} ${f.seq.p99.toFixed(0).padStart(6)}   ${f.p16.toFixed(0).padStart(8)} ${pct(f.p16, base?.p16)}  ${f.p256.toFixed(0).padStart(8)} ${pct(f.p256, base?.p256)}`;
+  const cpu = f.cpu ? `${f.cpu.client.toFixed(1)} + ${f.cpu.middle.toFixed(1)} + ${f.cpu.server.toFixed(1)} = ${(f.cpu.client + f.cpu.middle + f.cpu.server).toFixed(1)}` : '';
+  return `${name.padEnd(28)} ${f.seq.rtps.toFixed(0).padStart(8)} ${pct(f.seq.rtps, base?.seq.rtps)}  ${f.seq.p50.toFixed(0).padStart(6)} ${f.seq.p99.toFixed(0).padStart(6)}   ${f.p16.toFixed(0).padStart(8)} ${pct(f.p16, base?.p16)}  ${f.p256.toFixed(0).padStart(8)} ${pct(f.p256, base?.p256)}   ${cpu}`;
 }
 
 async function main(): Promise<void> {
@@ -302,17 +344,37 @@ async function main(): Promise<void> {
       default: throw new Error(`unknown role ${role}`);
     }
   }
-  process.stdout.write(`null RPC, client and server processes, ${SEQ_CALLS} sequential calls, ${PIPE_CALLS} pipelined (Node ${process.version})\n\n`);
-  const relay = await runRelay();
-  const glibc = await runTsmach('glibc');
-  const server = await runTsmach('server');
-  process.stdout.write(`${''.padEnd(28)} ${'seq rt/s'.padStart(8)} ${'%'.padStart(5)}  ${'p50µs'.padStart(6)} ${'p99µs'.padStart(6)}   ${'16 rt/s'.padStart(8)} ${'%'.padStart(5)}  ${'256 rt/s'.padStart(8)} ${'%'.padStart(5)}\n`);
+  process.stdout.write(`null RPC, client and server processes, ${SEQ_CALLS} sequential calls, ${PIPE_CALLS} pipelined, ${REPS} interleaved runs each, medians (Node ${process.version})\n\n`);
+  const runs: Record<'relay' | 'glibc' | 'server', Figures[]> = { relay: [], glibc: [], server: [] };
+  for (let r = 0; r < REPS; r++) {
+    runs.relay.push(await runRelay());
+    runs.glibc.push(await runTsmach('glibc'));
+    runs.server.push(await runTsmach('server'));
+  }
+  const relay = median(runs.relay);
+  const glibc = median(runs.glibc);
+  const server = median(runs.server);
+  process.stdout.write(`${''.padEnd(28)} ${'seq rt/s'.padStart(8)} ${'%'.padStart(5)}  ${'p50µs'.padStart(6)} ${'p99µs'.padStart(6)}   ${'16 rt/s'.padStart(8)} ${'%'.padStart(5)}  ${'256 rt/s'.padStart(8)} ${'%'.padStart(5)}   CPU µs/RPC client+middle+server\n`);
   process.stdout.write(`${row('relay (raw ws + msgpackr)', relay, null)}\n`);
   process.stdout.write(`${row('tsmach, glibc loop', glibc, relay)}\n`);
   process.stdout.write(`${row('tsmach, mach_msg_server', server, relay)}\n`);
+  const ratios = runs.glibc.map((g, i) => g.seq.rtps / runs.relay[i]!.seq.rtps);
   const ratio = glibc.seq.rtps / relay.seq.rtps;
-  process.stdout.write(`\nsequential round trips/s, tsmach (glibc loop) / relay: ${(ratio * 100).toFixed(0)}% (goal >= 70%: ${ratio >= 0.7 ? 'met' : 'NOT met'})\n`);
-  if (PROFILE) process.stdout.write('kernel CPU profile (glibc loop run): /tmp/tsmach-kernel.cpuprofile\n');
+  process.stdout.write(`\nsequential round trips/s, tsmach (glibc loop) / relay: ${(ratio * 100).toFixed(0)}% of the medians; per run ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(' ')} (goal >= 70%: ${ratio >= 0.7 ? 'met' : 'NOT met'})\n`);
+  if (PROFILE) process.stdout.write('CPU profiles (last glibc loop run): /tmp/tsmach-{kernel,server,client}.cpuprofile\n');
+}
+
+/** Field by field median of several runs. */
+function median(fs: Figures[]): Figures {
+  const m = (get: (f: Figures) => number): number => {
+    const v = fs.map(get).sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  return {
+    seq: { rtps: m((f) => f.seq.rtps), p50: m((f) => f.seq.p50), p99: m((f) => f.seq.p99) },
+    p16: m((f) => f.p16), p256: m((f) => f.p256),
+    cpu: { client: m((f) => f.cpu!.client), middle: m((f) => f.cpu!.middle), server: m((f) => f.cpu!.server) },
+  };
 }
 
 await main();

@@ -28,7 +28,7 @@ import type { VmLevel } from '../vm/level.js';
 import type { TaskInfo } from '../transport/transport.js';
 import type { MachMsgResult } from '../ipc/thread.js';
 import {
-  CLOSE_GOING_AWAY, CLOSE_INVALID, CLOSE_TASK_TERMINATED, CLOSE_UNSUPPORTED, decodeCall, encodeError, encodeRet,
+  CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_INVALID, CLOSE_TASK_TERMINATED, CLOSE_UNSUPPORTED, closeReason, decodeCall, encodeError, encodeRet,
   encodeValue, encodeWelcome, OP_MSG, OP_REPLY_PORT, OP_STATS, SUBPROTOCOL, WireError, type KernelStats, type MsgCall,
 } from '../wire/codec.js';
 import { wireLimits, type WireLimits } from '../wire/limits.js';
@@ -164,7 +164,9 @@ export class KernelServer {
     if (this.closing) return;
     this.closing = true;
     for (const c of [...this.conns]) c.drop(CLOSE_GOING_AWAY, reason);
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeAllConnections();
+    await closed;
     this.netname.destroy();
     if (this.ownKernel) this.kernel.shutdown();
   }
@@ -278,7 +280,10 @@ class TaskConnection {
     try {
       call = decodeCall(data, this.server.limits);
     } catch (e) {
-      if (!(e instanceof WireError)) throw e;
+      if (!(e instanceof WireError)) {
+        this.server.log(`task ${this.task.id} (${this.task.name}): decoder error: ${(e as Error).stack ?? String(e)}`);
+        return this.drop(CLOSE_INTERNAL, 'frame could not be decoded');
+      }
       if (e.call === undefined) return this.drop(CLOSE_INVALID, e.message);
       this.send(encodeError(e.call, e.code, e.message));
       return;
@@ -372,7 +377,7 @@ class TaskConnection {
     this.server.log(`task ${this.task.id} (${this.task.name}): closed: ${code} ${reason}`);
     this.server.kernel.task_terminate(this.task);
     this.server.forget(this);
-    this.ws.close(code, reason.slice(0, 120));
+    this.ws.close(code, closeReason(reason));
     // A peer that does not answer the close handshake is cut off.
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }
@@ -387,7 +392,7 @@ class TaskConnection {
     this.server.forget(this);
     setImmediate(() => {
       this.draining = false;
-      this.ws.close(CLOSE_TASK_TERMINATED, reason.slice(0, 120));
+      this.ws.close(CLOSE_TASK_TERMINATED, closeReason(reason));
       setTimeout(() => this.ws.terminate(), 2000).unref();
     });
   }

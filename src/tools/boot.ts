@@ -16,6 +16,12 @@ export const BOOT_USAGE = `usage: tsmach boot [--vm-level L0|L1|L2] [--listen HO
 
 /** Runs a boot until SIGINT/SIGTERM (or the kernel dies). Returns the exit status. */
 export async function bootCommand(argv: string[]): Promise<number> {
+  const dash = argv.indexOf('--');
+  const own = dash < 0 ? argv : argv.slice(0, dash);
+  if (own.includes('--help') || own.includes('-h')) {
+    process.stdout.write(`${BOOT_USAGE}\n`);
+    return 0;
+  }
   const kernelArgs: string[] = [];
   const modules: BootModule[] = [];
   try {

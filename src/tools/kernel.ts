@@ -75,6 +75,10 @@ export function parseKernelArgs(argv: string[]): KernelArgs {
 
 /** Runs the kernel until SIGINT/SIGTERM. Returns the exit status. */
 export async function kernelCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${KERNEL_USAGE}\n`);
+    return 0;
+  }
   let args: KernelArgs;
   try {
     args = parseKernelArgs(argv);

@@ -26,7 +26,7 @@ import { MACH_RCV_MSG, type MachMessage } from '../mach/message.js';
 import { MachTask } from '../runtime/task.js';
 import { defaultConnectionFile, readConnectionFile, readTokenFile } from '../kern/connfile.js';
 import {
-  CLOSE_NORMAL, CLOSE_TASK_TERMINATED, decodeAnswer, encodeMsgCall, encodeSimpleCall, OP_ERROR, OP_REPLY_PORT, OP_RET, OP_STATS, OP_VALUE,
+  CLOSE_NORMAL, CLOSE_TASK_TERMINATED, closeReason, decodeAnswer, encodeMsgCall, encodeSimpleCall, OP_ERROR, OP_REPLY_PORT, OP_RET, OP_STATS, OP_VALUE,
   OP_WELCOME, PROTOCOL_VERSION, SUBPROTOCOL, WireError, type KernelStats,
 } from '../wire/codec.js';
 import type { WireLimits } from '../wire/limits.js';
@@ -95,7 +95,7 @@ export class WebSocketTransport implements Transport {
   private readonly calls = new Map<number, Pending>();
   private nextCall = 1;
   private open = true;
-  private closeReason = '';
+  private endReason = '';
   private closing = false;
   private settle!: (reason: string) => void;
   private corked = false;
@@ -242,7 +242,7 @@ export class WebSocketTransport implements Transport {
     try {
       a = decodeAnswer(data);
     } catch (e) {
-      this.ws.close(1007, (e as Error).message.slice(0, 120));
+      this.ws.close(1007, closeReason((e as Error).message));
       return;
     }
     if (a.op === OP_WELCOME) return;
@@ -266,13 +266,13 @@ export class WebSocketTransport implements Transport {
   }
 
   private lost(code: 'kernel-lost' | 'terminated' = 'kernel-lost'): WireError {
-    return new WireError(code, `tsmach: task ${this.info.name}: ${this.closeReason || 'connection to the kernel closed'}`);
+    return new WireError(code, `tsmach: task ${this.info.name}: ${this.endReason || 'connection to the kernel closed'}`);
   }
 
   private ended(reason: string, onKernelLost: ConnectOptions['onKernelLost'], terminated = false): void {
     if (!this.open) return;
     this.open = false;
-    this.closeReason = reason;
+    this.endReason = reason;
     const e = this.lost(terminated ? 'terminated' : 'kernel-lost');
     const calls = [...this.calls.values()];
     this.calls.clear();

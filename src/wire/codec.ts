@@ -58,6 +58,11 @@ export const CLOSE_INTERNAL = 1011;
 /** the task was terminated (task_terminate) */
 export const CLOSE_TASK_TERMINATED = 4000;
 
+/** A close reason WebSocket accepts (at most 123 bytes): printable ASCII, cut at 120. */
+export function closeReason(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
+}
+
 /** Error codes in OP_ERROR frames and WireError.code. */
 export type WireErrorCode =
   | 'bad-frame' | 'bad-message' | 'limit' | 'too-many-calls' | 'internal' | 'refused'

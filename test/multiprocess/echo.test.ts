@@ -20,7 +20,7 @@ describe('examples/echo', () => {
     const out: string[] = [];
     for (let i = 0; i < 4; i++) out.push(await client.line());
     expect((await client.exited).code).toBe(0);
-    expect(out[0]).toMatch(/1000 null RPCs/);
+    expect(out[0]).toMatch(/2000 null RPCs/);
     expect(out[1]).toBe('echo client: text: hello, Mach');
     expect(out[2]).toMatch(/64 KiB out of line and back reversed: ok/);
     expect(out[3]).toBe('echo client: callback through the port we passed: "call me back!"');

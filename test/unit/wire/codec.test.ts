@@ -8,7 +8,7 @@ import { Packr } from 'msgpackr';
 import type { MachMessage } from '../../../src/mach/message.js';
 import { MACH_MSG_TYPE_COPY_SEND, MACH_MSGH_BITS, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_RCV_MSG, MACH_SEND_MSG } from '../../../src/mach/message.js';
 import {
-  decode, decodeAnswer, decodeCall, encode, encodeError, encodeMsgCall, encodeRet, encodeSimpleCall, encodeValue,
+  closeReason, decode, decodeAnswer, decodeCall, encode, encodeError, encodeMsgCall, encodeRet, encodeSimpleCall, encodeValue,
   encodeWelcome, OP_ERROR, OP_MSG, OP_REPLY_PORT, OP_RET, OP_STATS, OP_VALUE, OP_WELCOME, packMessage, PROTOCOL_VERSION,
   unpackMessage, WireError,
 } from '../../../src/wire/codec.js';
@@ -195,6 +195,15 @@ describe('answers (kernel → task)', () => {
   it('the one Packr does not keep state between frames', () => {
     const p = new Packr({ useRecords: false });
     expect(p.unpack(encode([1, 2]))).toEqual([1, 2]);
+  });
+});
+
+describe('close reasons', () => {
+  it('fit a WebSocket close frame whatever the text', () => {
+    expect(closeReason('bad frame')).toBe('bad frame');
+    const r = closeReason('é'.repeat(500));
+    expect(Buffer.byteLength(r)).toBeLessThanOrEqual(123);
+    expect(closeReason('x'.repeat(500))).toHaveLength(120);
   });
 });
 
