@@ -9,8 +9,9 @@
  *
  *   [bits, size, remotePort, localPort, seqno, id,  name, size, number, flags, data,  ...]
  *
- * where flags = inline | longform << 1 | deallocate << 2 and data is what docs/messages.md
- * says an item holds (number, number[], Uint8Array, string).
+ * where flags = inline | longform << 1 | deallocate << 2 | region << 3 and data is what
+ * docs/messages.md says an item holds (number, number[], Uint8Array, string); an
+ * out-of-line region with an address (the VM's) is [address, bytes?, missing?].
  *
  * msgpackr is used with records, structured clones and extra types off, 64-bit integers
  * decoded as numbers and maps as plain objects. A hostile frame can still make msgpackr
@@ -126,15 +127,54 @@ function plainBytes(b: Uint8Array): Uint8Array {
 
 // ==== messages ======================================================================
 
-/** A message as the flat array the wire carries. */
-export function packMessage(m: MachMessage): unknown[] {
+/**
+ * Out-of-line data as the VM layer marks it (src/vm/ool.ts, docs/messages.md): bytes with
+ * the region's `address` (sending: where it is in the sender's map; received: where the
+ * kernel placed it) and, received, the offsets of pages a pager has not provided yet.
+ */
+export interface OolRegion extends Uint8Array {
+  address?: number;
+  missing?: number[];
+}
+
+/** flags bit: an out-of-line region with an address: data is [address, bytes?, missing?] */
+export const FLAG_REGION = 8;
+
+/**
+ * A message as the flat array the wire carries. `regionBytes` false (a task sending): an
+ * out-of-line region with an address travels as [address] alone, since the kernel copies
+ * it from the sender's map and never reads those bytes; true (the kernel answering): as
+ * [address, bytes] or [address, bytes, missing].
+ */
+export function packMessage(m: MachMessage, regionBytes = true): unknown[] {
   const h = m.header;
   const a: unknown[] = [h.bits, h.size, h.remotePort, h.localPort, h.seqno, h.id];
   for (const it of m.body) {
     const t = it.type;
-    a.push(t.name, t.size, t.number, (t.inline ? 1 : 0) | (t.longform ? 2 : 0) | (t.deallocate ? 4 : 0), it.data);
+    let flags = (t.inline ? 1 : 0) | (t.longform ? 2 : 0) | (t.deallocate ? 4 : 0);
+    let data: unknown = it.data;
+    if (!t.inline && data instanceof Uint8Array) {
+      const address = (data as OolRegion).address;
+      if (typeof address === 'number') {
+        flags |= FLAG_REGION;
+        const missing = (data as OolRegion).missing;
+        data = !regionBytes ? [address] : missing !== undefined && missing.length > 0 ? [address, data, missing] : [address, data];
+      }
+    }
+    a.push(t.name, t.size, t.number, flags, data);
   }
   return a;
+}
+
+/** A shared zero-filled buffer for regions sent by address (their bytes are never read). */
+let zeros = new Uint8Array(0);
+function zeroRegion(length: number): Uint8Array {
+  if (zeros.length < length) zeros = new Uint8Array(Math.max(length, Math.min(zeros.length * 2, 1 << 30)));
+  return new Uint8Array(zeros.buffer, 0, length);
+}
+
+function isAddress(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 }
 
 /**
@@ -164,11 +204,36 @@ export function unpackMessage(a: unknown, limits: WireLimits = DEFAULT_LIMITS): 
     const number = a[j + 2];
     const flags = a[j + 3];
     let data = a[j + 4] as unknown;
-    if (!isUint32(name) || !isUint32(tsize) || !isUint32(number) || typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 7) {
+    if (!isUint32(name) || !isUint32(tsize) || !isUint32(number) || typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 15) {
       throw new WireError('bad-message', `bad descriptor of item ${i}`);
     }
     const inline = (flags & 1) !== 0;
-    if (typeof data === 'number') {
+    if (flags & FLAG_REGION) {
+      // [address] (a task sending a region of its map) or [address, bytes, missing?]
+      if (inline || !Array.isArray(data) || data.length < 1 || data.length > 3 || !isAddress(data[0])) {
+        throw new WireError('bad-message', `item ${i}: a region is [address, bytes?, missing?], out of line`);
+      }
+      const [address, bytes, missing] = data as unknown[];
+      let region: OolRegion;
+      if (bytes === undefined) {
+        const length = Math.floor((number * tsize + 7) / 8);
+        oolBytes += length;
+        if (oolBytes > limits.maxOolBytes) throw new WireError('limit', `more than ${limits.maxOolBytes} out-of-line bytes in a message`);
+        region = zeroRegion(length);
+      } else {
+        if (!(bytes instanceof Uint8Array)) throw new WireError('bad-message', `item ${i}: a region's bytes are bytes`);
+        region = plainBytes(bytes);
+        oolBytes += region.length;
+      }
+      region.address = address as number;
+      if (missing !== undefined) {
+        if (!Array.isArray(missing) || missing.length > limits.maxArrayElements || !missing.every(isAddress)) {
+          throw new WireError('bad-message', `item ${i}: missing pages are offsets`);
+        }
+        region.missing = missing as number[];
+      }
+      data = region;
+    } else if (typeof data === 'number') {
       if (!Number.isFinite(data)) throw new WireError('bad-message', `item ${i}: not a finite number`);
     } else if (data instanceof Uint8Array) {
       data = plainBytes(data);
@@ -212,7 +277,7 @@ export interface SimpleCall {
 export type Call = MsgCall | SimpleCall;
 
 export function encodeMsgCall(call: number, msg: MachMessage | null, option: number, rcvSize: number, rcvName: number, timeout: number, notify: number): Buffer {
-  return packr.pack([OP_MSG, call, msg === null ? null : packMessage(msg), option, rcvSize, rcvName, timeout, notify]);
+  return packr.pack([OP_MSG, call, msg === null ? null : packMessage(msg, false), option, rcvSize, rcvName, timeout, notify]);
 }
 
 export function encodeSimpleCall(op: SimpleCall['op'], call: number): Buffer {

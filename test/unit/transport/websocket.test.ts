@@ -12,14 +12,15 @@ import type { MachTask } from '../../../src/runtime/task.js';
 import {
   mach_port_allocate, mach_port_deallocate, mach_port_insert_right, mach_port_names, mach_port_request_notification,
 } from '../../../src/gen/mach_port.user.js';
-import { task_terminate } from '../../../src/gen/mach.user.js';
+import { task_terminate, vm_allocate, vm_deallocate, vm_read, vm_write } from '../../../src/gen/mach.user.js';
+import { vm_ool_address, vm_ool_region } from '../../../src/vm/ool.js';
 import { netname_check_in, netname_look_up } from '../../../src/gen/netname.user.js';
 import {
   MACH_MSGH_BITS, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_INTEGER_32, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE,
   MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_NOTIFY_DEAD_NAME, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, type MachMessage,
 } from '../../../src/mach/message.js';
 import {
-  MACH_MSG_SUCCESS, MACH_RCV_INTERRUPTED, MACH_RCV_TIMED_OUT, MACH_SEND_INVALID_DATA, MACH_SEND_INVALID_DEST,
+  MachError, MACH_MSG_SUCCESS, MACH_RCV_INTERRUPTED, MACH_RCV_TIMED_OUT, MACH_SEND_INVALID_DATA, MACH_SEND_INVALID_DEST,
 } from '../../../src/mach/kern_return.js';
 import { MACH_PORT_RIGHT_RECEIVE } from '../../../src/mach/port.js';
 import {
@@ -153,8 +154,37 @@ describe('traps and rights between tasks', () => {
     expect(await a.mach_msg(answer, MACH_SEND_MSG, 0, 0)).toBe(MACH_MSG_SUCCESS);
     const got = await sent as MachMessage;
     expect(got.header.id).toBe(1100);
-    expect(got.body[1]!.data).toEqual(new Uint8Array([7, 8, 9]));
+    const ool = got.body[1]!.data as Uint8Array;
+    expect(Array.from(ool)).toEqual([7, 8, 9]);
     expect(got.body[1]!.type.inline).toBe(false);
+    // the region is in b's map now, where the kernel says
+    const address = vm_ool_address(ool)!;
+    expect((await vm_read(b.self, address, 3)).data.slice(0, 3)).toEqual(new Uint8Array([7, 8, 9]));
+    await vm_deallocate(b.self, address, 3);
+  });
+
+  it('out-of-line regions by address: from the sender\'s map into the receiver\'s', async () => {
+    const a = await task('a');
+    const b = await task('b');
+    const port = await service(b, 'inbox');
+    const { port_id } = await netname_look_up(a.bootstrap!, '', 'inbox');
+    const { address: src } = await vm_allocate(a.self, 0, 8192, true);
+    const bytes = new Uint8Array(8192).map((_, i) => (i * 7) & 0xff);
+    await vm_write(a.self, src, bytes);
+    const m: MachMessage = {
+      header: { bits: (MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | 0x80000000) >>> 0, size: 52, remotePort: port_id!.name, localPort: 0, seqno: 0, id: 77 },
+      body: [{ type: { name: 9, size: 8, number: 8192, inline: false, longform: true, deallocate: true }, data: vm_ool_region(src, 8192) }],
+    };
+    expect(await a.mach_msg(m, MACH_SEND_MSG, 0, 0)).toBe(MACH_MSG_SUCCESS);
+    // deallocate: the range left a's map
+    await expect(vm_read(a.self, src, 4096)).rejects.toBeInstanceOf(MachError);
+    const r = await b.mach_msg(null, MACH_RCV_MSG, port, 0) as MachMessage;
+    const data = r.body[0]!.data as Uint8Array;
+    expect(data).toHaveLength(8192);
+    expect(Buffer.from(data).equals(Buffer.from(bytes))).toBe(true);
+    const at = vm_ool_address(data)!;
+    expect(Buffer.from((await vm_read(b.self, at, 8192)).data).equals(Buffer.from(bytes))).toBe(true);
+    await vm_deallocate(b.self, at, 8192);
   });
 
   it('send errors come back as codes; an untouched message is the caller\'s own', async () => {

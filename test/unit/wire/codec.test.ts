@@ -10,7 +10,7 @@ import { MACH_MSG_TYPE_COPY_SEND, MACH_MSGH_BITS, MACH_MSG_TYPE_MAKE_SEND_ONCE, 
 import {
   closeReason, decode, decodeAnswer, decodeCall, encode, encodeError, encodeMsgCall, encodeRet, encodeSimpleCall, encodeValue,
   encodeWelcome, OP_ERROR, OP_MSG, OP_REPLY_PORT, OP_RET, OP_STATS, OP_VALUE, OP_WELCOME, packMessage, PROTOCOL_VERSION,
-  unpackMessage, WireError,
+  unpackMessage, WireError, type OolRegion,
 } from '../../../src/wire/codec.js';
 import { DEFAULT_LIMITS, wireLimits } from '../../../src/wire/limits.js';
 
@@ -63,6 +63,33 @@ describe('messages', () => {
     const copy = bytes.slice();
     copy[0] = 99;
     expect(bytes[0]).toBe(1);
+  });
+
+  it('carry out-of-line regions by address: without their bytes from a task, with them to one', () => {
+    const m = sample();
+    const region = new Uint8Array(70000).fill(9) as OolRegion;
+    region.address = 0x10000;
+    m.body[4]!.data = region;
+    const sent = packMessage(m, false);
+    expect(sent[6 + 4 * 5 + 4]).toEqual([0x10000]);
+    const atKernel = unpackMessage(decode(encode(sent)));
+    const k = atKernel.body[4]!.data as OolRegion;
+    expect(k).toHaveLength(70000);
+    expect(k.address).toBe(0x10000);
+    const received = new Uint8Array([1, 2, 3]) as OolRegion;
+    received.address = 0x20000;
+    received.missing = [0];
+    m.body[4] = { type: T(9, 8, 3, false, true, true), data: received };
+    const atTask = unpackMessage(decode(encode(packMessage(m, true)))).body[4]!.data as OolRegion;
+    expect(Array.from(atTask)).toEqual([1, 2, 3]);
+    expect(atTask.address).toBe(0x20000);
+    expect(atTask.missing).toEqual([0]);
+    // a region announcing more than the limit is refused before anything is made
+    expectWireError(() => unpackMessage([0, 52, 1, 0, 0, 1, 9, 8, 0xffffffff, 8 | 2, [0]]), 'limit');
+    for (const bad of [[], [-1], [1.5], ['x'], [1, 'bytes'], [1, new Uint8Array(1), ['x']], [1, new Uint8Array(1), [], 4]]) {
+      expectWireError(() => unpackMessage([0, 52, 1, 0, 0, 1, 9, 8, 1, 8 | 2, bad]), 'bad-message');
+    }
+    expectWireError(() => unpackMessage([0, 52, 1, 0, 0, 1, 9, 8, 1, 8 | 1, [0]]), 'bad-message'); // in line
   });
 
   it('accept signed bits and ids', () => {
