@@ -8,9 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   task_create, task_terminate, vm_allocate, vm_copy, vm_deallocate, vm_inherit, vm_map, vm_protect, vm_read, vm_region,
-  vm_statistics, vm_write,
+  vm_set_default_memory_manager, vm_statistics, vm_write,
 } from '../../../src/gen/mach.user.js';
-import { mach_port_deallocate, mach_port_type } from '../../../src/gen/mach_port.user.js';
+import { mach_port_allocate, mach_port_deallocate, mach_port_type } from '../../../src/gen/mach_port.user.js';
+import { KERN_INVALID_HOST } from '../../../src/mach/kern_return.js';
+import { MACH_PORT_RIGHT_RECEIVE } from '../../../src/mach/port.js';
 import {
   KERN_INVALID_ADDRESS, KERN_INVALID_ARGUMENT, KERN_INVALID_TASK, KERN_NO_SPACE, KERN_PROTECTION_FAILURE, MACH_SEND_INVALID_DEST, MachError,
 } from '../../../src/mach/kern_return.js';
@@ -229,5 +231,21 @@ describe('vm_map of MACH_PORT_NULL through the stub', () => {
     expect(await code(vm_map(t.self, 0x20000, 0, 0, false, null, 0, false, 1, 7, 1))).toBe(KERN_INVALID_ARGUMENT);
     expect(await code(vm_map(t.self, 0x20000, P, 0, false, t.self, 0, false, 1, 7, 1))).toBe(KERN_INVALID_ARGUMENT);
     expect((await vm_region(t.self, 0)).inheritance).toBe(VM_INHERIT_SHARE);
+  });
+});
+
+describe('vm_set_default_memory_manager', () => {
+  it('needs the privileged host port; returns the previous manager, or the current one for MACH_PORT_NULL', async () => {
+    const k = kernel();
+    const boot = k.createTask('boot', { privileged: true });
+    const plain = k.createTask('plain');
+    const dmm = (await mach_port_allocate(boot.self, MACH_PORT_RIGHT_RECEIVE)).name;
+    const pdmm = (await mach_port_allocate(plain.self, MACH_PORT_RIGHT_RECEIVE)).name;
+    expect(await code(vm_set_default_memory_manager(plain.host, plain.port(pdmm)))).toBe(KERN_INVALID_HOST);
+    expect((await vm_set_default_memory_manager(boot.hostPriv!, null)).default_manager).toBeNull();
+    expect((await vm_set_default_memory_manager(boot.hostPriv!, boot.port(dmm))).default_manager).toBeNull();
+    expect(k.vm.default_manager).not.toBeNull();
+    const current = (await vm_set_default_memory_manager(boot.hostPriv!, null)).default_manager;
+    expect(current!.name).toBe(dmm);
   });
 });
