@@ -157,8 +157,14 @@ export class Boot {
     this.done = new Promise((r) => { this.finish = r; });
     kernel.on('exit', (code, signal) => {
       if (this.stopping) return;
-      options.report(`tsmach boot: the kernel (pid ${kernel.pid}) died (${signal ?? `status ${code}`}); stopping the modules`);
-      void this.stop(1);
+      // Status 0: it was stopped (Ctrl-C reaches the whole process group); else it died.
+      if (code === 0) {
+        options.report(`tsmach boot: the kernel (pid ${kernel.pid}) stopped; stopping the modules`);
+        void this.stop(0);
+      } else {
+        options.report(`tsmach boot: the kernel (pid ${kernel.pid}) died (${signal ?? `status ${code}`}); stopping the modules`);
+        void this.stop(1);
+      }
     });
   }
 

@@ -3,7 +3,7 @@
  * only they) get the privileged host port; a server that crashes is reported; SIGINT
  * (Ctrl-C) stops everything and removes the connection file.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/transport/websocket.js';
@@ -35,6 +35,17 @@ describe('tsmach boot', () => {
     expect(boot.stderr).toMatch(/tsmach boot: stopped/);
     expect(boot.stderr).not.toMatch(/module pager .* (exited|killed)/);
     expect(existsSync(connectionFile)).toBe(false);
+  });
+
+  it('stops the servers and fails when the kernel dies', async () => {
+    const connectionFile = join(tempDir(), 'kernel.json');
+    const boot = new Proc([TSMACH, 'boot', '--connection-file', connectionFile, '--', FIXTURE, 'report']);
+    await boot.json();
+    const { pid } = JSON.parse(readFileSync(connectionFile, 'utf8')) as { pid: number };
+    process.kill(pid, 'SIGKILL');
+    expect((await boot.exited).code).toBe(1);
+    expect(boot.stderr).toMatch(/the kernel \(pid \d+\) died \(SIGKILL\); stopping the modules/);
+    expect(boot.stderr).toMatch(/tsmach boot: stopped/);
   });
 
   it('refuses bad arguments', async () => {
