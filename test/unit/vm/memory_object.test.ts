@@ -17,6 +17,11 @@ import { vm_ool_address } from '../../../src/vm/ool.js';
 import { PAGE_SIZE } from '../../../src/vm/vm_param.js';
 import { VM_PROT_WRITE } from '../../../src/vm/vm_prot.js';
 import { giveSend, kernel, kernelTask, pageOf, TestPager } from './pager.js';
+import { mach_port_allocate } from '../../../src/gen/mach_port.user.js';
+import { MACH_PORT_RIGHT_RECEIVE } from '../../../src/mach/port.js';
+import { MACH_MSGH_BITS, MACH_MSGH_BITS_COMPLEX, MACH_MSG_TYPE_COPY_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG } from '../../../src/mach/message.js';
+import { msgSize } from '../../../src/mach/mig.js';
+import { vm_ool_item, vm_ool_region, type VmOolData } from '../../../src/vm/ool.js';
 import type { Kernel } from '../../../src/kern/kernel.js';
 import type { MachTask } from '../../../src/runtime/task.js';
 
@@ -210,5 +215,25 @@ describe('copies of pager-backed memory', () => {
     const pmap = kernelTask(k, pager.task).map;
     expect(pmap.nentries).toBe(0);
     void vm_ool_address;
+  });
+
+  it('a region sent out of line before its pages were paged in arrives with them listed as missing; vm_read brings them', async () => {
+    const k = kernel();
+    const pager = await TestPager.start(k, { fill: pattern });
+    const { t } = await mapped(k, pager, 0x10000, 2);
+    await pager.heard(/^init/);
+    await vm_read(t.self, 0x11000, 1).then((r) => vm_deallocate(t.self, vm_ool_address(r.data)!, 1)); // page 1 resident
+    const b = k.createTask('b');
+    const port = (await mach_port_allocate(b.self, MACH_PORT_RIGHT_RECEIVE)).name;
+    const dest = giveSend(k, b, port, t);
+    const body = [vm_ool_item(vm_ool_region(0x10000, 2 * P))];
+    await t.mach_msg({ header: { bits: (MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX) >>> 0, size: msgSize(body), remotePort: dest, localPort: 0, seqno: 0, id: 1 }, body }, MACH_SEND_MSG, 0, 0);
+    const msg = await b.mach_msg(null, MACH_RCV_MSG | MACH_RCV_TIMEOUT, port, 0);
+    if (typeof msg === 'number') throw new Error(String(msg));
+    const data = msg.body[0]!.data as VmOolData;
+    expect(data.missing).toEqual([0]);
+    expect(data[0]).toBe(0);
+    expect(data[P]).toBe(0x41);
+    expect((await vm_read(b.self, data.address!, 1)).data[0]).toBe(0x40);
   });
 });
