@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { kernelStats } from '../../src/transport/websocket.js';
 import { mig_rpc } from '../../src/mach/mig.js';
 import { netname_look_up } from '../../src/gen/netname.user.js';
-import { cleanup, counts, observe, startKernel, startTask } from './helpers.js';
+import { cleanup, counts, observe, startKernel, startTask, waitFor } from './helpers.js';
 import { request } from './fixtures/task.js';
 
 afterAll(cleanup);
@@ -27,7 +27,8 @@ describe('load', () => {
     const server = startTask(k, 'serve', ['load', 'reply', 5, 16]);
     await server.json();
     const { port_id } = await netname_look_up(obs.bootstrap!, '', 'load');
-    const before = await counts(obs);
+    // once the server's 16 receive loops wait in the kernel
+    const before = await waitFor(async () => { const c = await counts(obs); return c.pendingCalls === 16 ? c : undefined; });
     const memBefore = (await kernelStats(obs)).heapUsed;
 
     const t0 = Date.now();

@@ -14,7 +14,7 @@ import { MACH_SEND_INVALID_DEST, MACH_SEND_INVALID_RIGHT } from '../../src/mach/
 import { CLOSE_TOO_BIG, SUBPROTOCOL } from '../../src/wire/codec.js';
 import { kernelStats } from '../../src/transport/websocket.js';
 import type { MachTask } from '../../src/runtime/task.js';
-import { cleanup, counts, observe, startKernel, startTask, type KernelProc } from './helpers.js';
+import { cleanup, counts, observe, startKernel, startTask, waitFor, type KernelProc } from './helpers.js';
 
 let k: KernelProc;
 let obs: MachTask;
@@ -69,7 +69,8 @@ describe('a hostile task', () => {
   it('100,000 random port names: only INVALID_DEST / INVALID_RIGHT, no crash, no effect on others', async () => {
     const server = startTask(k, 'serve', ['honest', 'reply', 5, 4]);
     await server.json();
-    const before = await counts(obs);
+    // once its four receive loops wait in the kernel
+    const before = await waitFor(async () => { const c = await counts(obs); return c.pendingCalls === 4 ? c : undefined; });
     const bystander = startTask(k, 'client', ['honest', 1, 4, 1500]);
     const hostile = startTask(k, 'hostile', ['honest', 100_000]);
     const h = await hostile.json<{ codes: Record<string, number> }>(50_000);
