@@ -306,16 +306,22 @@ export function vmsim_parse(text: string, file = '<stdin>'): { level: VmLevel; l
 
 /* ==== running it ==================================================================== */
 
-/** A name used for the mailbox in every simulated task's space. */
-const MAILBOX_NAME = 0x7ee0;
+/**
+ * Regions in flight wait in mailboxes: ports whose receive rights vmsim holds and lends to
+ * the receiving task. Each takes at most MAILBOX_MESSAGES messages (under the default
+ * qlimit, so a send never blocks); mailbox i has the name MAILBOX_BASE + i in every
+ * simulated task's space.
+ */
+const MAILBOX_BASE = 0x7f000000;
+const MAILBOX_MESSAGES = 4;
 
 interface SimTask {
   task: Task;
   /** vmsim's send right to the task's kernel port. */
   port: MachPort;
   traps: TaskTraps;
-  /** The task holds a send right to the mailbox (under MAILBOX_NAME). */
-  can_send: boolean;
+  /** The mailboxes the task holds a send right to (under MAILBOX_BASE + index). */
+  can_send: Set<number>;
 }
 
 interface SimObject {
@@ -353,7 +359,10 @@ class Vmsim {
   readonly declared = new Map<string, Strategy>();
   current = 'main';
   private set = 0;
-  private mailbox = 0;
+  /** The mailboxes: vmsim's name for each receive right, and how many messages wait there. */
+  private readonly mailboxes: Array<{ name: number; count: number }> = [];
+  /** For each region in flight, oldest first, the mailbox it waits in. */
+  private readonly in_flight: number[] = [];
   private readonly stop = new AbortController();
   private readonly out: (line: string) => void;
 
@@ -369,7 +378,7 @@ class Vmsim {
 
   async start(): Promise<void> {
     this.set = (await mach_port_allocate(this.tool.self, MACH_PORT_RIGHT_PORT_SET)).name;
-    this.mailbox = (await mach_port_allocate(this.tool.self, MACH_PORT_RIGHT_RECEIVE)).name;
+    await this.new_mailbox();
     void mach_msg_server(this.tool, [memory_object_server(this.pager())], this.tool.port(this.set), { signal: this.stop.signal })
       .catch(() => undefined);
   }
@@ -382,7 +391,7 @@ class Vmsim {
   /** A task made by the kernel, and vmsim's send right to its port. */
   private adopt(task: Task, port?: MachPort): SimTask {
     const p = port ?? this.tool.port(ipc_port_copyout_send(ipc_port_make_send(task.itk_self), this.toolTask.itk_space));
-    const sim: SimTask = { task, port: p, traps: new TaskTraps(task, this.kernel.host), can_send: false };
+    const sim: SimTask = { task, port: p, traps: new TaskTraps(task, this.kernel.host), can_send: new Set() };
     return sim;
   }
 
@@ -493,31 +502,46 @@ class Vmsim {
 
   /* ---- out-of-line messages ---- */
 
+  private async new_mailbox(): Promise<number> {
+    const name = (await mach_port_allocate(this.tool.self, MACH_PORT_RIGHT_RECEIVE)).name;
+    this.mailboxes.push({ name, count: 0 });
+    return this.mailboxes.length - 1;
+  }
+
+  /* The current task's name for mailbox i (a send right made there the first time). */
+  private async mailbox_name(sim: SimTask, i: number): Promise<number> {
+    if (!sim.can_send.has(i)) {
+      await mach_port_insert_right(sim.port, MAILBOX_BASE + i, this.tool.port(this.mailboxes[i]!.name), MACH_MSG_TYPE_MAKE_SEND);
+      sim.can_send.add(i);
+    }
+    return MAILBOX_BASE + i;
+  }
+
   private async send(addr: number, size: number, dealloc: boolean): Promise<number> {
     const sim = this.sim();
-    if (!sim.can_send) {
-      await mach_port_insert_right(sim.port, MAILBOX_NAME, this.tool.port(this.mailbox), MACH_MSG_TYPE_MAKE_SEND);
-      sim.can_send = true;
-    }
+    let i = this.mailboxes.length - 1;
+    if (this.mailboxes[i]!.count >= MAILBOX_MESSAGES) i = await this.new_mailbox();
+    const dest = await this.mailbox_name(sim, i);
     const body = [vm_ool_item(vm_ool_region(addr, size), dealloc)];
     const r = await sim.traps.mach_msg({
-      header: { bits: (MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX) >>> 0, size: msgSize(body), remotePort: MAILBOX_NAME, localPort: 0, seqno: 0, id: 0x766d },
+      header: { bits: (MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX) >>> 0, size: msgSize(body), remotePort: dest, localPort: 0, seqno: 0, id: 0x766d },
       body,
     }, MACH_SEND_MSG, 0, 0, 0, 0);
+    if (r.mr === MACH_MSG_SUCCESS) {
+      this.mailboxes[i]!.count++;
+      this.in_flight.push(i);
+    }
     return r.mr;
   }
 
   private async receive(format?: 'object' | 'pages', size?: number): Promise<{ kr: number; extra?: string }> {
     const sim = this.sim();
     let name: number;
+    const box = this.in_flight[0] ?? 0;
     if (format === undefined) {
       // The mailbox's receive right visits the task for the receive.
-      if (!sim.can_send) {
-        await mach_port_insert_right(sim.port, MAILBOX_NAME, this.tool.port(this.mailbox), MACH_MSG_TYPE_MAKE_SEND);
-        sim.can_send = true;
-      }
-      await mach_port_insert_right(sim.port, MAILBOX_NAME, this.tool.port(this.mailbox), MACH_MSG_TYPE_MOVE_RECEIVE);
-      name = MAILBOX_NAME;
+      name = await this.mailbox_name(sim, box);
+      await mach_port_insert_right(sim.port, name, this.tool.port(this.mailboxes[box]!.name), MACH_MSG_TYPE_MOVE_RECEIVE);
     } else {
       name = (await mach_port_allocate(sim.port, MACH_PORT_RIGHT_RECEIVE)).name;
       const port = ipc_entry_lookup(sim.task.itk_space, name)!.ie_object as IpcPort;
@@ -533,6 +557,10 @@ class Vmsim {
     } else {
       const r = await sim.traps.mach_msg(null, MACH_RCV_MSG | MACH_RCV_TIMEOUT, MACH_MSG_SIZE_MAX, name, 0, 0);
       result = { kr: r.mr };
+      if (format === undefined && r.msg !== null) {
+        this.in_flight.shift();
+        this.mailboxes[box]!.count--;
+      }
       const data = r.msg?.body[0]?.data;
       if (data instanceof Uint8Array) {
         const address = vm_ool_address(data);
@@ -540,8 +568,8 @@ class Vmsim {
       }
     }
     if (format === undefined) {
-      const back = await mach_port_extract_right(sim.port, MAILBOX_NAME, MACH_MSG_TYPE_MOVE_RECEIVE);
-      this.mailbox = back.poly!.name;
+      const back = await mach_port_extract_right(sim.port, name, MACH_MSG_TYPE_MOVE_RECEIVE);
+      this.mailboxes[box]!.name = back.poly!.name;
     } else {
       await mach_port_mod_refs(sim.port, name, MACH_PORT_RIGHT_RECEIVE, -1);
     }

@@ -109,6 +109,14 @@ describe('running', () => {
     ]);
   });
 
+  it('any number of regions may be in flight, received first in, first out', async () => {
+    const sends = Array.from({ length: 12 }, (_, i) => `send ${0x10000 + i * 0x1000} 0x1000`);
+    const out = await run(['allocate 0x10000 0xc000', ...sends, 'task b', ...sends.map(() => 'receive'), 'receive'].join('\n'));
+    expect(out.slice(1, 13).every((l) => l.endsWith('-> KERN_SUCCESS'))).toBe(true);
+    expect(out.slice(14, 26)).toEqual(Array.from({ length: 12 }, (_, i) => `receive -> KERN_SUCCESS 0x${(i * 0x1000).toString(16)}`));
+    expect(out[26]).toBe('receive -> MACH_RCV_TIMED_OUT');
+  });
+
   it('a task with other bounds, a 64-bit one, and a send with dealloc', async () => {
     expect(await run('task t min=0x4000 max=0x8000\nallocate * 0x1000\nallocate * 0x8000\nsend 0x4000 0x1000 dealloc\nvminfo\ntask w bits=64 max=0x800000000000\nallocate 0x7ffffffff000 0x1000\nvminfo\n')).toEqual([
       'task t min=0x4000 max=0x8000 -> KERN_SUCCESS',
