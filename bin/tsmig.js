@@ -1,14 +1,6 @@
 #!/usr/bin/env node
-// tsmig: the MIG-compatible .defs compiler. Runs the built CLI (npm run build), or the
-// TypeScript sources through tsx in a checkout that has not been built.
-import { existsSync } from 'node:fs';
+// tsmig: the MIG-compatible .defs compiler (the build if current, else the sources).
+import { load } from './resolve.js';
 
-const dist = new URL('../dist/codegen/cli.js', import.meta.url);
-let main;
-if (existsSync(dist)) ({ main } = await import(dist.href));
-else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  ({ main } = await import(new URL('../codegen/cli.ts', import.meta.url).href));
-}
+const { main } = await load('codegen/cli.js', 'codegen/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

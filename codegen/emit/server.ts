@@ -163,7 +163,7 @@ export function serverStub(rt: Routine, mod: MigModule, cx: EmitContext): Functi
     const it = a.type!;
     const sendName = sendNames === 'out' ? it.outName : it.inName;
     let v = `outs.${a.name}`;
-    if (akCheck(a.kind, akbRequest)) v = `(outs.${a.name} ?? ${unpackField(a, `q[${at(a)}]!`, 'rt')})`; // inout: unchanged unless returned
+    if (akCheck(a.kind, akbRequest)) v = `(outs.${a.name} === undefined ? ${unpackField(a, `q[${at(a)}]!`, 'rt')} : outs.${a.name})`; // inout: unchanged unless returned (null is a value: MACH_PORT_NULL)
     const nameExpr = sendName === MSG_TYPE_POLYMORPHIC ? `outs.${a.poly!.name}` : String(sendName);
     if (sendName === MSG_TYPE_POLYMORPHIC && dynamic) build.push(`if (MACH_MSG_TYPE_PORT_ANY(${nameExpr})) complex = true;`);
     const dealloc = a.deallocate === 'yes' ? 'true' : a.deallocate === 'maybe' ? `outs.${a.dealloc!.name}` : 'false';

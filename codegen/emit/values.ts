@@ -45,8 +45,14 @@ const TS_RESERVED = new Set([
   'implements', 'interface', 'let', 'package', 'private', 'protected', 'public', 'static', 'yield', 'any',
   'boolean', 'constructor', 'declare', 'get', 'module', 'require', 'number', 'set', 'string', 'symbol', 'type',
   'from', 'of', 'await', 'async', 'unknown', 'never', 'object', 'bigint', 'undefined', 'arguments', 'eval',
-  // names the generated code itself uses
-  'rt', 'body', 'reply', 'req', 'impl', 'r', 'b', 'outs', 'complex', 'option', 'timeout',
+  // names the generated code itself uses (locals and the runtime helpers it imports)
+  'rt', 'body', 'reply', 'req', 'impl', 'r', 'b', 'h', 'q', 'f', 'e', 'outs', 'complex', 'option', 'timeout',
+  'mig_rpc', 'mig_send', 'mig_reply', 'mig_finish', 'mig_fail', 'mig_check_reply', 'mig_check_type', 'mig_complex',
+  'mig_string', 'msgSize', 'port_name', 'port_value', 'ports_value', 'int_value', 'bool_value', 'string_value',
+  'bytes_value', 'ints_value', 'ints_to_bytes', 'bytes_to_ints', 'check_length', 'MigBadArguments', 'RETCODE_TYPE',
+  'MachError', 'MachPort', 'MachMsg', 'MachMessage', 'MachMsgItem', 'MigDemux', 'MigResult', 'MigRoutineInfo',
+  'MACH_MSG_TYPE_PORT_ANY', 'MACH_RCV_TIMEOUT', 'MACH_MSGH_BITS_LOCAL', 'MACH_MSGH_BITS_REMOTE', 'EOPNOTSUPP',
+  'KERN_SUCCESS', 'MIG_TYPE_ERROR', 'MIG_ARRAY_TOO_LARGE', 'MIG_BAD_ARGUMENTS', 'MIG_BAD_ID', 'ROUTINES', 'table', 'demux', 'stub', 'n',
 ]);
 
 /** A TypeScript identifier for a .defs name (reserved words get a trailing underscore). */

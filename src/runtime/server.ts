@@ -22,8 +22,12 @@ import { MACH_PORT_NULL, MACH_PORT_RIGHT_RECEIVE, MACH_PORT_VALID } from '../mac
 import { mach_port_deallocate, mach_port_mod_refs } from '../gen/mach_port.user.js';
 import type { MachTask } from './task.js';
 
+/** The class bits of mach_msg_return_t: a send error (0x1000_0000 | 0x0000_xxxx) or a receive error (| 0x4000). */
+const MACH_SEND_ERROR_BIT = 0x10000000;
+const MACH_RCV_ERROR_BIT = 0x00004000;
+
 export interface ServerOptions {
-  /** requests served at once (default 16): a request waits for a free slot */
+  /** requests served at once (default 16): the number of server "threads" */
   concurrency?: number;
   /** stop the loop */
   signal?: AbortSignal;
@@ -40,35 +44,56 @@ export function demuxFor(demuxes: readonly MigDemux[], id: number): MigDemux | u
 /**
  * mach_msg_server: serve requests arriving on `port` (a receive right or a port set) with
  * the first demux that knows each id, until the port dies, the task ends or `signal`
- * aborts. Resolves with the mach_msg code that ended the loop.
+ * aborts. `concurrency` workers run the loop a server thread runs in glibc: receive, serve,
+ * then send the reply and receive the next request in one mach_msg call.
+ * Resolves with the mach_msg code that ended the loop.
  */
 export async function mach_msg_server(task: MachTask, demuxes: readonly MigDemux[], port: MachPort, options: ServerOptions = {}): Promise<number> {
-  const concurrency = options.concurrency ?? 16;
-  let inService = 0;
-  let slot: (() => void) | null = null;
-  const serveOne = async (req: MachMessage): Promise<void> => {
-    try {
-      await serve(task, demuxes, req, options);
-    } finally {
-      inService--;
-      if (slot) { const s = slot; slot = null; s(); }
+  const workers = Math.max(1, options.concurrency ?? 16);
+  let ended: number | null = null;
+  let end!: (code: number) => void;
+  // The loop is over as soon as one worker's receive says so: workers still inside a work
+  // function (which may never return) are not waited for.
+  const over = new Promise<number>((resolve) => { end = resolve; });
+  const worker = async (): Promise<void> => {
+    let r = await receive(task, port, null, options.signal);
+    for (;;) {
+      if (ended !== null) return;
+      if (typeof r === 'number') {
+        if (r === MACH_RCV_INTERRUPTED || r === MACH_RCV_PORT_DIED || r === MACH_RCV_INVALID_NAME) {
+          ended = r;
+          end(r);
+          return;
+        }
+        // A message too large or badly formed was dropped by the kernel: go on.
+        r = await receive(task, port, null, options.signal);
+        continue;
+      }
+      const reply = await serve(task, demuxes, r, options);
+      r = await receive(task, port, reply, options.signal);
     }
   };
-  for (;;) {
-    if (options.signal?.aborted) return MACH_RCV_INTERRUPTED;
-    while (inService >= concurrency) await new Promise<void>((r) => { slot = r; });
-    const r = await receive(task, port, options.signal);
-    if (typeof r === 'number') {
-      if (r === MACH_RCV_INTERRUPTED || r === MACH_RCV_PORT_DIED || r === MACH_RCV_INVALID_NAME) return r;
-      continue; // a message too large or badly formed: dropped by the kernel; go on
-    }
-    inService++;
-    void serveOne(r);
-  }
+  const all = Promise.all(Array.from({ length: workers }, worker)).then(() => ended ?? MACH_RCV_INTERRUPTED);
+  return Promise.race([over, all]);
 }
 
-function receive(task: MachTask, port: MachPort, signal?: AbortSignal): Promise<MachMessage | number> {
-  const r = task.mach_msg(null, MACH_RCV_MSG, port.name, 0);
+/**
+ * The next request, after sending `reply` (if any) in the same call. A reply that cannot
+ * be delivered (the client's reply port is gone) is destroyed, then the receive is made
+ * on its own.
+ */
+async function receive(task: MachTask, port: MachPort, reply: MachMessage | null, signal?: AbortSignal): Promise<MachMessage | number> {
+  if (signal?.aborted) return MACH_RCV_INTERRUPTED;
+  const option = reply === null ? MACH_RCV_MSG : MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG;
+  let r: MachMessage | number = await waitOrAbort(task.mach_msg(reply, option, port.name, 0), signal);
+  if (reply !== null && typeof r === 'number' && r !== MACH_RCV_INTERRUPTED && (r & MACH_SEND_ERROR_BIT) !== 0 && (r & MACH_RCV_ERROR_BIT) === 0) {
+    if (r === MACH_SEND_INVALID_DEST) await mach_msg_destroy(task, reply);
+    r = await waitOrAbort(task.mach_msg(null, MACH_RCV_MSG, port.name, 0), signal);
+  }
+  return r;
+}
+
+function waitOrAbort(r: MachMessage | number | Promise<MachMessage | number>, signal?: AbortSignal): Promise<MachMessage | number> {
   if (!(r instanceof Promise)) return Promise.resolve(r);
   if (!signal) return r;
   let onAbort = (): void => undefined;
@@ -80,8 +105,11 @@ function receive(task: MachTask, port: MachPort, signal?: AbortSignal): Promise<
   return Promise.race([r, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
-/** One request: demux, reply (or not), and cleanup of an error's rights. */
-async function serve(task: MachTask, demuxes: readonly MigDemux[], req: MachMessage, options: ServerOptions): Promise<void> {
+/**
+ * One request: demux it, release what an error reply leaves unclaimed, and return the
+ * reply to send (null: none — MIG_NO_REPLY, or nobody to answer).
+ */
+async function serve(task: MachTask, demuxes: readonly MigDemux[], req: MachMessage, options: ServerOptions): Promise<MachMessage | null> {
   const demux = demuxFor(demuxes, req.header.id);
   let reply: MachMessage | null;
   if (demux === undefined) reply = mig_reply(req, MIG_BAD_ID);
@@ -95,16 +123,13 @@ async function serve(task: MachTask, demuxes: readonly MigDemux[], req: MachMess
   }
   const code = reply === null ? MIG_NO_REPLY : (reply.body[0]?.data as number);
   if (code !== KERN_SUCCESS && code !== MIG_NO_REPLY) await mach_msg_destroy(task, { header: { ...req.header, bits: 0 }, body: req.body });
-  if (reply === null) return;
+  if (reply === null) return null;
   if (reply.header.remotePort === MACH_PORT_NULL) {
     // Nobody to answer (a simpleroutine): what the reply would have carried is released.
     await mach_msg_destroy(task, reply);
-    return;
+    return null;
   }
-  // The reply right is send-once: the send never blocks. If the client's reply port is
-  // gone, the reply was not taken: its rights (and the now dead reply name) are released.
-  const r = await task.mach_msg(reply, MACH_SEND_MSG | MACH_SEND_TIMEOUT, 0, 0);
-  if (r === MACH_SEND_INVALID_DEST) await mach_msg_destroy(task, reply);
+  return reply;
 }
 
 /**

@@ -320,7 +320,7 @@ export function vm_routines(rt: KernelMsg): Partial<mach_routines> {
       const returned = vm_set_default_memory_manager(system, given);
       // (A handle named MACH_PORT_NULL: the generated reply code takes a null out value as
       // "unchanged" and would send the request's right back.)
-      return { default_manager: returned === null ? rt.port(0) : rt.right(returned)! };
+      return { default_manager: rt.right(returned) };
     },
 
     /**
