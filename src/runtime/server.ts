@@ -55,8 +55,15 @@ export async function mach_msg_server(task: MachTask, demuxes: readonly MigDemux
   // The loop is over as soon as one worker's receive says so: workers still inside a work
   // function (which may never return) are not waited for.
   const over = new Promise<number>((resolve) => { end = resolve; });
+  // One abort listener for the whole loop, however many workers wait.
+  const signal = options.signal;
+  let onAbort = (): void => undefined;
+  const aborted = signal === undefined ? null : new Promise<number>((resolve) => {
+    onAbort = () => resolve(MACH_RCV_INTERRUPTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
   const worker = async (): Promise<void> => {
-    let r = await receive(task, port, null, options.signal);
+    let r = await receive(task, port, null, options.signal, aborted);
     for (;;) {
       if (ended !== null) return;
       if (typeof r === 'number') {
@@ -66,15 +73,15 @@ export async function mach_msg_server(task: MachTask, demuxes: readonly MigDemux
           return;
         }
         // A message too large or badly formed was dropped by the kernel: go on.
-        r = await receive(task, port, null, options.signal);
+        r = await receive(task, port, null, options.signal, aborted);
         continue;
       }
       const reply = await serve(task, demuxes, r, options);
-      r = await receive(task, port, reply, options.signal);
+      r = await receive(task, port, reply, options.signal, aborted);
     }
   };
   const all = Promise.all(Array.from({ length: workers }, worker)).then(() => ended ?? MACH_RCV_INTERRUPTED);
-  return Promise.race([over, all]);
+  return Promise.race([over, all]).finally(() => signal?.removeEventListener('abort', onAbort));
 }
 
 /**
@@ -82,27 +89,20 @@ export async function mach_msg_server(task: MachTask, demuxes: readonly MigDemux
  * be delivered (the client's reply port is gone) is destroyed, then the receive is made
  * on its own.
  */
-async function receive(task: MachTask, port: MachPort, reply: MachMessage | null, signal?: AbortSignal): Promise<MachMessage | number> {
+async function receive(task: MachTask, port: MachPort, reply: MachMessage | null, signal: AbortSignal | undefined, aborted: Promise<number> | null): Promise<MachMessage | number> {
   if (signal?.aborted) return MACH_RCV_INTERRUPTED;
   const option = reply === null ? MACH_RCV_MSG : MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG;
-  let r: MachMessage | number = await waitOrAbort(task.mach_msg(reply, option, port.name, 0), signal);
+  let r: MachMessage | number = await waitOrAbort(task.mach_msg(reply, option, port.name, 0), aborted);
   if (reply !== null && typeof r === 'number' && r !== MACH_RCV_INTERRUPTED && (r & MACH_SEND_ERROR_BIT) !== 0 && (r & MACH_RCV_ERROR_BIT) === 0) {
     if (r === MACH_SEND_INVALID_DEST) await mach_msg_destroy(task, reply);
-    r = await waitOrAbort(task.mach_msg(null, MACH_RCV_MSG, port.name, 0), signal);
+    r = await waitOrAbort(task.mach_msg(null, MACH_RCV_MSG, port.name, 0), aborted);
   }
   return r;
 }
 
-function waitOrAbort(r: MachMessage | number | Promise<MachMessage | number>, signal?: AbortSignal): Promise<MachMessage | number> {
+function waitOrAbort(r: MachMessage | number | Promise<MachMessage | number>, aborted: Promise<number> | null): Promise<MachMessage | number> {
   if (!(r instanceof Promise)) return Promise.resolve(r);
-  if (!signal) return r;
-  let onAbort = (): void => undefined;
-  const aborted = new Promise<number>((resolve) => {
-    onAbort = () => resolve(MACH_RCV_INTERRUPTED);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  // One listener per wait, removed when the wait ends.
-  return Promise.race([r, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+  return aborted === null ? r : Promise.race([r, aborted]);
 }
 
 /**
