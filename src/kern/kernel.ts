@@ -20,6 +20,7 @@ import { vm_host_set_system, vm_kernel_server, vm_routines, vm_task_init } from 
 import { LoopbackTransport } from '../transport/loopback.js';
 import type { TaskInfo } from '../transport/transport.js';
 import { MachTask } from '../runtime/task.js';
+import { DeviceMaster, DiskDevice, device_kernel_server, type DiskOptions } from './device.js';
 import { Host } from './host.js';
 import { KernelMsg, kernelServer } from './ipc_mig.js';
 import { mach_kernel_server } from './mach_server.js';
@@ -34,10 +35,12 @@ export interface KernelOptions {
   memoryPages?: number;
   /** How long a fault waits for a pager before KERN_MEMORY_ERROR, in ms (default 5000). */
   pagerTimeout?: number;
+  /** Disk images served as devices (device.defs) to tasks holding the device master port. */
+  disks?: DiskOptions[];
 }
 
 export interface TaskOptions {
-  /** Boot servers get the privileged host port (and the device master, once devices exist). */
+  /** Boot servers get the privileged host port and the device master port. */
   privileged?: boolean;
   /** A port (a right the new task gets a send right to) to use as its bootstrap port. */
   bootstrap?: IpcPortRef;
@@ -56,6 +59,7 @@ function register_kernel_servers(): void {
   servers_registered = true;
   ipc_kobject_server_register(kernelServer(mach_port_kernel_server(kernel_mig), kernel_mig));
   ipc_kobject_server_register(vm_kernel_server(mach_kernel_server(kernel_mig, vm_routines(kernel_mig)), kernel_mig));
+  ipc_kobject_server_register(kernelServer(device_kernel_server(kernel_mig), kernel_mig));
 }
 
 export class Kernel {
@@ -64,6 +68,8 @@ export class Kernel {
   /** The kernel's VM: page queue and memory limit, default memory manager, statistics. */
   readonly vm: VmSystem;
   readonly tasks = new Map<number, Task>();
+  /** The device master port and the devices (disk images) it opens. */
+  readonly devices: DeviceMaster;
   private readonly connections = new Map<Task, { ended(reason: string): void }>();
 
   constructor(options: KernelOptions = {}) {
@@ -72,6 +78,8 @@ export class Kernel {
     this.host = new Host();
     this.vm = new VmSystem({ level: this.vmLevel, memory_pages: options.memoryPages, pager_timeout: options.pagerTimeout });
     vm_host_set_system(this.host, this.vm);
+    this.devices = new DeviceMaster();
+    for (const disk of options.disks ?? []) this.devices.add(new DiskDevice(disk, this.vm));
   }
 
   /**
@@ -103,7 +111,7 @@ export class Kernel {
       task_self: make(task.itk_self),
       host_self: make(this.host.host_self),
       host_priv: options.privileged ? make(this.host.host_priv_self) : MACH_PORT_NULL,
-      device_master: MACH_PORT_NULL,
+      device_master: options.privileged ? make(this.devices.port) : MACH_PORT_NULL,
       bootstrap: copy(task.itk_bootstrap),
     };
   }
@@ -137,9 +145,10 @@ export class Kernel {
     return new MachTask(transport);
   }
 
-  /** Every task ends; the host's ports die. */
+  /** Every task ends; the host's and the devices' ports die. */
   shutdown(): void {
     for (const task of [...this.tasks.values()]) this.task_terminate(task);
+    this.devices.destroy();
     this.host.destroy();
   }
 }

@@ -33,6 +33,7 @@ import {
 } from '../wire/codec.js';
 import { wireLimits, type WireLimits } from '../wire/limits.js';
 import { Kernel } from './kernel.js';
+import type { DiskOptions } from './device.js';
 import { NetnameService } from './netname.js';
 import type { Task } from './task.js';
 import type { TaskTraps } from './traps.js';
@@ -51,6 +52,9 @@ export interface KernelServerOptions {
   /** serve this kernel (else a new one; then close() shuts it down) */
   kernel?: Kernel;
   vmLevel?: VmLevel;
+  /** for a new kernel: its disks and resident-page limit */
+  disks?: DiskOptions[];
+  memoryPages?: number;
   /** address to bind: 127.0.0.1 unless told otherwise */
   host?: string;
   /** port: 0 (default) picks a free one */
@@ -91,7 +95,7 @@ export class KernelServer {
 
   private constructor(options: KernelServerOptions) {
     this.ownKernel = options.kernel === undefined;
-    this.kernel = options.kernel ?? new Kernel({ vmLevel: options.vmLevel });
+    this.kernel = options.kernel ?? new Kernel({ vmLevel: options.vmLevel, disks: options.disks, memoryPages: options.memoryPages });
     this.netname = new NetnameService();
     this.token = options.token ?? randomBytes(32).toString('hex');
     this.limits = wireLimits(options.limits);

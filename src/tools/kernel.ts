@@ -18,9 +18,12 @@ import { resolve } from 'node:path';
 import { defaultConnectionFile, defaultTokenFile, newToken, removeConnectionFile, writeConnectionFile, writePrivateFile } from '../kern/connfile.js';
 import { KernelServer } from '../kern/server.js';
 import { VM_LEVELS, type VmLevel } from '../vm/level.js';
+import type { DiskOptions } from '../kern/device.js';
 
 export const KERNEL_USAGE = `usage: tsmach kernel [--listen HOST:PORT] [--token-file PATH] [--connection-file PATH]
-                     [--vm-level L0|L1|L2] [--json] [--boot-tickets NAME,...] [--verbose]`;
+                     [--vm-level L0|L1|L2] [--memory-pages N] [--disk IMAGE [--disk-name hd0]
+                     [--disk-writable] [--disk-format object|pages|entries]]...
+                     [--json] [--boot-tickets NAME,...] [--verbose]`;
 
 export interface KernelArgs {
   host: string;
@@ -31,6 +34,9 @@ export interface KernelArgs {
   json: boolean;
   bootTickets: string[];
   verbose: boolean;
+  /** disk images, served through device.defs to boot servers (the options after a --disk apply to it) */
+  disks: DiskOptions[];
+  memoryPages: number | undefined;
 }
 
 /** HOST:PORT, [v6]:PORT, HOST or :PORT. */
@@ -46,6 +52,12 @@ export function parseListen(s: string): { host: string; port: number } {
 export function parseKernelArgs(argv: string[]): KernelArgs {
   const a: KernelArgs = {
     host: '127.0.0.1', port: 0, tokenFile: null, connectionFile: null, vmLevel: 'L2', json: false, bootTickets: [], verbose: false,
+    disks: [], memoryPages: undefined,
+  };
+  const lastDisk = (flag: string): DiskOptions => {
+    const d = a.disks.at(-1);
+    if (d === undefined) throw new Error(`${flag} applies to the --disk before it`);
+    return d;
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -62,6 +74,21 @@ export function parseKernelArgs(argv: string[]): KernelArgs {
         const v = value().toUpperCase();
         if (!(VM_LEVELS as readonly string[]).includes(v)) throw new Error(`--vm-level: one of ${VM_LEVELS.join(', ')}`);
         a.vmLevel = v as VmLevel;
+        break;
+      }
+      case '--disk': a.disks.push({ path: resolve(value()) }); break;
+      case '--disk-name': lastDisk(arg).name = value(); break;
+      case '--disk-writable': lastDisk(arg).writable = true; break;
+      case '--disk-format': {
+        const f = value();
+        if (f !== 'object' && f !== 'pages' && f !== 'entries') throw new Error('--disk-format: object, pages or entries');
+        lastDisk(arg).format = f;
+        break;
+      }
+      case '--memory-pages': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n <= 0) throw new Error('--memory-pages: a positive number of pages');
+        a.memoryPages = n;
         break;
       }
       case '--json': a.json = true; break;
@@ -92,7 +119,7 @@ export async function kernelCommand(argv: string[]): Promise<number> {
   const log = (line: string): void => { if (args.verbose) process.stderr.write(`tsmach kernel: ${line}\n`); };
   let server: KernelServer;
   try {
-    server = await KernelServer.listen({ host: args.host, port: args.port, token, vmLevel: args.vmLevel, log });
+    server = await KernelServer.listen({ host: args.host, port: args.port, token, vmLevel: args.vmLevel, disks: args.disks, memoryPages: args.memoryPages, log });
     writePrivateFile(tokenFile, `${token}\n`);
     writeConnectionFile(connectionFile, { url: server.url, tokenFile, pid: process.pid, vmLevel: args.vmLevel });
   } catch (e) {
