@@ -35,7 +35,7 @@ import {
   MACH_SEND_MSG, type MachMessage,
 } from '../../../src/mach/message.js';
 import { MACH_PORT_RIGHT_RECEIVE, MACH_PORT_TYPE_RECEIVE } from '../../../src/mach/port.js';
-import { webSocketWorld } from './world_ws.js';
+import { processWorld, webSocketWorld } from './world_ws.js';
 
 /** What one space holds (the kernel's ipc_space_stats). */
 export type SpaceStats = IpcSpaceStats;
@@ -170,4 +170,4 @@ export async function embeddedWorld(): Promise<IpcWorld> {
 }
 
 /** The worlds every case runs in. A WebSocket world appends its factory here. */
-export const WORLDS: WorldFactory[] = [embeddedWorld, webSocketWorld];
+export const WORLDS: WorldFactory[] = [embeddedWorld, webSocketWorld, processWorld];

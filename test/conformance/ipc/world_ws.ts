@@ -1,8 +1,9 @@
 /*
  * File: test/conformance/ipc/world_ws.ts
- * Purpose: the WebSocket world of the IPC conformance suite: a kernel listening on
+ * Purpose: the WebSocket worlds of the IPC conformance suite: a kernel listening on
  *          127.0.0.1 (kern/server.ts) and tasks connected to it over WebSocket
- *          (transport/websocket.ts), every trap a msgpackr frame through a real socket.
+ *          (transport/websocket.ts), every trap a msgpackr frame through a real socket —
+ *          in `processWorld`, through a process of the task's own (task_process.ts).
  *          The kernel is in this process, so stats() and taskPort() read its tables as
  *          the embedded world does; the tasks see it only through their connections.
  *
@@ -11,6 +12,8 @@
  * same cases expect the same spaces.
  */
 
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ipc_entry_lookup } from '../../../src/ipc/space.js';
 import { ipc_port_copyout_send, ipc_port_make_send, type IpcPort } from '../../../src/ipc/port.js';
 import { ipc_space_stats, ipc_stats } from '../../../src/ipc/stats.js';
@@ -22,13 +25,56 @@ import type { MachTask } from '../../../src/runtime/task.js';
 import { connect, WebSocketTransport } from '../../../src/transport/websocket.js';
 import { giveRightByTaskPort, type CreateTaskOptions, type IpcWorld, type SpaceStats, type WorldStats } from './world.js';
 
+/**
+ * Processes that hold tasks' kernel connections (task_process.ts), reused: each holds one
+ * task at a time, so every live task is in a process of its own.
+ */
+class TaskProcesses {
+  private readonly kernelUrl: string;
+  private readonly idle: Array<{ proc: ChildProcess; url: string }> = [];
+  private readonly all: ChildProcess[] = [];
+
+  constructor(kernelUrl: string) {
+    this.kernelUrl = kernelUrl;
+  }
+
+  /** A process for one task; it comes back when the task's connection closes. */
+  async acquire(): Promise<{ url: string; release(): void }> {
+    const p = this.idle.pop() ?? await this.spawn();
+    return { url: p.url, release: () => { if (p.proc.exitCode === null) this.idle.push(p); } };
+  }
+
+  private spawn(): Promise<{ proc: ChildProcess; url: string }> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', TASK_PROCESS, this.kernelUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.all.push(proc);
+    return new Promise((resolve, reject) => {
+      let out = '';
+      proc.once('exit', (code) => reject(new Error(`task process exited (${code}) before it listened`)));
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolve({ proc, url: (JSON.parse(out.slice(0, nl)) as { url: string }).url });
+      });
+    });
+  }
+
+  close(): void {
+    for (const p of this.all) p.stdin?.end();
+  }
+}
+
+const TASK_PROCESS = fileURLToPath(new URL('./task_process.ts', import.meta.url));
+
 class WebSocketWorld implements IpcWorld {
-  readonly name = 'websocket';
+  readonly name: string;
   private readonly server: KernelServer;
   private readonly tasks = new Set<MachTask>();
+  private readonly processes: TaskProcesses | null;
 
-  constructor(server: KernelServer) {
+  constructor(server: KernelServer, processes: boolean) {
     this.server = server;
+    this.name = processes ? 'processes' : 'websocket';
+    this.processes = processes ? new TaskProcesses(server.url) : null;
   }
 
   private ktask(t: MachTask): Task {
@@ -46,7 +92,15 @@ class WebSocketWorld implements IpcWorld {
       bootstrap = entry.ie_object as IpcPort;
     }
     const ticket = this.server.ticket({ name, privileged: opts.privileged ?? false, bootstrap });
-    const t = await connect({ url: this.server.url, token: this.server.token, ticket });
+    if (this.processes === null) {
+      const t = await connect({ url: this.server.url, token: this.server.token, ticket });
+      this.tasks.add(t);
+      return t;
+    }
+    // The task's connection is opened by a process of its own, which passes frames through.
+    const proc = await this.processes.acquire();
+    const t = await connect({ url: proc.url, token: this.server.token, ticket });
+    void t.transport.closed.then(() => proc.release());
     this.tasks.add(t);
     return t;
   }
@@ -92,6 +146,7 @@ class WebSocketWorld implements IpcWorld {
     for (const t of this.tasks) t.terminate();
     this.tasks.clear();
     await this.server.close();
+    this.processes?.close();
   }
 }
 
@@ -102,5 +157,13 @@ function isClosed(t: MachTask): boolean {
 
 /** A kernel on 127.0.0.1 in this process, its tasks over WebSocket. */
 export async function webSocketWorld(): Promise<IpcWorld> {
-  return new WebSocketWorld(await KernelServer.listen());
+  return new WebSocketWorld(await KernelServer.listen(), false);
+}
+
+/**
+ * The same, with every task's kernel connection held by a process of its own
+ * (task_process.ts): the kernel's tasks are other processes' connections.
+ */
+export async function processWorld(): Promise<IpcWorld> {
+  return new WebSocketWorld(await KernelServer.listen(), true);
 }
