@@ -27,8 +27,7 @@ import {
   parseStat,
   removeDir,
   tempDir,
-  type TreeInfo,
-} from './tools.js';
+  type TreeInfo, debugfsTree } from './tools.js';
 
 interface Variant {
   name: string;
@@ -213,24 +212,9 @@ describeE2fs('ext2 reader vs debugfs on mke2fs images', () => {
           await tree.close();
         }
         v.post?.(image);
-        // debugfs's tree, one debugfs run per depth level.
-        let level = ['/'];
-        while (level.length > 0) {
-          const outs = debugfs(image, level.map((d) => `ls -p ${q(d)}`));
-          const next: string[] = [];
-          level.forEach((d, k) => {
-            // debugfs also prints a block's leading free entry (inode 0); readdir skips those.
-            const entries = parseLsP(outs[k]!.out).filter((e) => e.ino !== 0);
-            dbgDirs.set(d, entries);
-            for (const e of entries) {
-              if (e.name === '.' || e.name === '..') continue;
-              const path = d === '/' ? `/${e.name}` : `${d}/${e.name}`;
-              dbgAll.set(path, e);
-              if (fileTypeOfMode(e.mode) === 'directory') next.push(path);
-            }
-          });
-          level = next;
-        }
+        const dbg = debugfsTree(image, q);
+        for (const [d, e] of dbg.dirs) dbgDirs.set(d, e);
+        for (const [p, e] of dbg.all) dbgAll.set(p, e);
         src = await FileBlockSource.open(image);
         fs = await Ext2Fs.open(src);
         tally.images++;

@@ -40,7 +40,7 @@ import {
 import { fileTypeOfMode } from '../../../../src/servers/ext2fs/inode.js';
 import { EXT2FS_BLKSIZE, Ext2Server, type Ext2ServerOptions } from '../../../../src/servers/ext2fs/server.js';
 import { packStat, unpackStat } from '../../../../src/servers/ext2fs/statbuf.js';
-import { buildTree, debugfs, describeE2fs, type LsEntry, mkfs, parseLsP, parseStat, removeDir, tempDir } from './tools.js';
+import { buildTree, debugfs, describeE2fs, type LsEntry, mkfs, parseLsP, parseStat, removeDir, tempDir, debugfsTree } from './tools.js';
 
 /** A kernel, an ext2fs task serving `image`, a client whose bootstrap port is the root. */
 interface Session {
@@ -225,22 +225,9 @@ describeE2fs('ext2fs server vs debugfs', () => {
     } finally {
       await tree.close();
     }
-    let level = ['/'];
-    while (level.length > 0) {
-      const outs = debugfs(image, level.map((d) => `ls -p ${q(d)}`));
-      const next: string[] = [];
-      level.forEach((d, k) => {
-        const entries = parseLsP(outs[k]!.out).filter((e) => e.ino !== 0);
-        dbgDirs.set(d, entries);
-        for (const e of entries) {
-          if (e.name === '.' || e.name === '..') continue;
-          const path = d === '/' ? `/${e.name}` : `${d}/${e.name}`;
-          dbgAll.set(path, e);
-          if (fileTypeOfMode(e.mode) === 'directory') next.push(path);
-        }
-      });
-      level = next;
-    }
+    const dbg = debugfsTree(image, q);
+    for (const [d, e] of dbg.dirs) dbgDirs.set(d, e);
+    for (const [p, e] of dbg.all) dbgAll.set(p, e);
     s = await startSession(image);
   }, 120_000);
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, it } from 'vitest';
+import { fileTypeOfMode } from '../../../../src/servers/ext2fs/inode.js';
 
 // ==== tools =========================================================================
 
@@ -347,4 +348,31 @@ export async function buildTree(root: string, blockSize: number, opts: { tind: b
     dindReached,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * debugfs's view of the whole tree, one debugfs run per depth level: every directory's
+ * listing (`ls -p`, without the leading free entries of inode 0 that readdir skips) and
+ * every path's entry.
+ */
+export function debugfsTree(image: string, q: (s: string) => string): { dirs: Map<string, LsEntry[]>; all: Map<string, LsEntry> } {
+  const dirs = new Map<string, LsEntry[]>();
+  const all = new Map<string, LsEntry>();
+  let level = ['/'];
+  while (level.length > 0) {
+    const outs = debugfs(image, level.map((d) => `ls -p ${q(d)}`));
+    const next: string[] = [];
+    level.forEach((d, k) => {
+      const entries = parseLsP(outs[k]!.out).filter((e) => e.ino !== 0);
+      dirs.set(d, entries);
+      for (const e of entries) {
+        if (e.name === '.' || e.name === '..') continue;
+        const path = d === '/' ? `/${e.name}` : `${d}/${e.name}`;
+        all.set(path, e);
+        if (fileTypeOfMode(e.mode) === 'directory') next.push(path);
+      }
+    });
+    level = next;
+  }
+  return { dirs, all };
 }
