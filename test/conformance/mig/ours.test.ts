@@ -20,6 +20,9 @@ const PAIRS: Array<{ ours: string; gnu: string; includeDirs: string[] }> = [
   { ours: 'memory_object.defs', gnu: join(GNUMACH_INCLUDE, 'mach/memory_object.defs'), includeDirs: [GNUMACH_INCLUDE] },
   { ours: 'memory_object_default.defs', gnu: join(GNUMACH_INCLUDE, 'mach/memory_object_default.defs'), includeDirs: [GNUMACH_INCLUDE] },
   { ours: 'device.defs', gnu: join(GNUMACH_INCLUDE, 'device/device.defs'), includeDirs: [GNUMACH_INCLUDE] },
+  { ours: 'mach_host.defs', gnu: join(GNUMACH_INCLUDE, 'mach/mach_host.defs'), includeDirs: [GNUMACH_INCLUDE] },
+  { ours: 'gnumach.defs', gnu: join(GNUMACH_INCLUDE, 'mach/gnumach.defs'), includeDirs: [GNUMACH_INCLUDE] },
+  { ours: 'default_pager.defs', gnu: join(GNUMACH_INCLUDE, 'mach/default_pager.defs'), includeDirs: [GNUMACH_INCLUDE] },
   { ours: 'io.defs', gnu: join(HURD_DEFS, 'hurd/io.defs'), includeDirs: [HURD_DEFS, GNUMACH_INCLUDE] },
   { ours: 'fs.defs', gnu: join(HURD_DEFS, 'hurd/fs.defs'), includeDirs: [HURD_DEFS, GNUMACH_INCLUDE] },
 ];
