@@ -22,6 +22,7 @@ import type { TaskInfo } from '../transport/transport.js';
 import { MachTask } from '../runtime/task.js';
 import { DeviceMaster, DiskDevice, device_kernel_server, type DiskOptions } from './device.js';
 import { Host } from './host.js';
+import { host_server_attach, host_server_detach, task_info_routines } from './host_server.js';
 import { KernelMsg, kernelServer } from './ipc_mig.js';
 import { mach_kernel_server } from './mach_server.js';
 import { mach_port_kernel_server } from './mach_port_server.js';
@@ -58,7 +59,7 @@ function register_kernel_servers(): void {
   if (servers_registered) return;
   servers_registered = true;
   ipc_kobject_server_register(kernelServer(mach_port_kernel_server(kernel_mig), kernel_mig));
-  ipc_kobject_server_register(vm_kernel_server(mach_kernel_server(kernel_mig, vm_routines(kernel_mig)), kernel_mig));
+  ipc_kobject_server_register(vm_kernel_server(mach_kernel_server(kernel_mig, vm_routines(kernel_mig), task_info_routines(kernel_mig)), kernel_mig));
   ipc_kobject_server_register(kernelServer(device_kernel_server(kernel_mig), kernel_mig));
 }
 
@@ -80,6 +81,7 @@ export class Kernel {
     vm_host_set_system(this.host, this.vm);
     this.devices = new DeviceMaster();
     for (const disk of options.disks ?? []) this.devices.add(new DiskDevice(disk, this.vm));
+    host_server_attach(this, kernel_mig);
   }
 
   /**
@@ -149,6 +151,7 @@ export class Kernel {
   shutdown(): void {
     for (const task of [...this.tasks.values()]) this.task_terminate(task);
     this.devices.destroy();
+    host_server_detach(this);
     this.host.destroy();
   }
 }

@@ -55,6 +55,13 @@ export interface KernelServerOptions {
   /** for a new kernel: its disks and resident-page limit */
   disks?: DiskOptions[];
   memoryPages?: number;
+  /** for a new kernel: how long a fault waits for a pager (ms) */
+  pagerTimeout?: number;
+  /**
+   * the privileged-tool token: a connection presenting it as its ticket is privileged
+   * (host_priv, device master), and it stays valid (tsmach ps, vminfo). Default: none.
+   */
+  privilegedToken?: string;
   /** address to bind: 127.0.0.1 unless told otherwise */
   host?: string;
   /** port: 0 (default) picks a free one */
@@ -64,6 +71,15 @@ export interface KernelServerOptions {
   limits?: Partial<WireLimits>;
   /** diagnostics (refused connections, bad frames, internal errors) */
   log?: (line: string) => void;
+}
+
+/**
+ * The privileged-tool token file that goes with a token file (`tsmach kernel` writes it,
+ * 0600, unless --no-privileged-tools): tools that need host_priv (tsmach ps, vminfo)
+ * present its token as their ticket.
+ */
+export function privilegedTokenFile(tokenFile: string): string {
+  return `${tokenFile}.priv`;
 }
 
 /** Tokens compared in constant time whatever their lengths. */
@@ -85,6 +101,7 @@ export class KernelServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly tickets = new Map<string, TicketOptions>();
+  private readonly privilegedToken: string | null;
   private readonly conns = new Set<TaskConnection>();
   /** upgrades admitted but not yet connected, counted against maxConnections */
   private admitting = 0;
@@ -95,7 +112,10 @@ export class KernelServer {
 
   private constructor(options: KernelServerOptions) {
     this.ownKernel = options.kernel === undefined;
-    this.kernel = options.kernel ?? new Kernel({ vmLevel: options.vmLevel, disks: options.disks, memoryPages: options.memoryPages });
+    this.kernel = options.kernel ?? new Kernel({
+      vmLevel: options.vmLevel, disks: options.disks, memoryPages: options.memoryPages, pagerTimeout: options.pagerTimeout,
+    });
+    this.privilegedToken = options.privilegedToken ?? null;
     this.netname = new NetnameService();
     this.token = options.token ?? randomBytes(32).toString('hex');
     this.limits = wireLimits(options.limits);
@@ -194,9 +214,14 @@ export class KernelServer {
     const t = req.headers['x-tsmach-ticket'];
     if (t !== undefined) {
       const found = typeof t === 'string' ? this.tickets.get(t) : undefined;
-      if (found === undefined) return deny(403, 'Unknown Ticket');
-      this.tickets.delete(t as string);
-      ticket = found;
+      if (found !== undefined) {
+        this.tickets.delete(t as string);
+        ticket = found;
+      } else if (typeof t === 'string' && this.privilegedToken !== null && sameSecret(t, this.privilegedToken)) {
+        ticket = { privileged: true }; // a privileged tool: the token stays valid
+      } else {
+        return deny(403, 'Unknown Ticket');
+      }
     }
     let name = 'task';
     const n = req.headers['x-tsmach-task'];

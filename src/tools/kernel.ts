@@ -11,17 +11,21 @@
  * --json prints one JSON line {url, tokenFile, connectionFile, pid, tickets} instead of
  * the human lines; --boot-tickets makes a privileged one-time ticket per name (what
  * `tsmach boot` uses: the tickets only ever travel on this process's stdout pipe).
+ * The privileged-tool token goes to `<token file>.priv` (0600; not with
+ * --no-privileged-tools): tools needing host_priv (tsmach ps, vminfo) present it as
+ * their ticket (docs/protocol.md). --pager-timeout: how long a fault waits for a pager.
  */
 
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultConnectionFile, defaultTokenFile, newToken, removeConnectionFile, writeConnectionFile, writePrivateFile } from '../kern/connfile.js';
-import { KernelServer } from '../kern/server.js';
+import { KernelServer, privilegedTokenFile } from '../kern/server.js';
 import { VM_LEVELS, type VmLevel } from '../vm/level.js';
 import type { DiskOptions } from '../kern/device.js';
 
 export const KERNEL_USAGE = `usage: tsmach kernel [--listen HOST:PORT] [--token-file PATH] [--connection-file PATH]
-                     [--vm-level L0|L1|L2] [--memory-pages N] [--disk IMAGE [--disk-name hd0]
+                     [--vm-level L0|L1|L2] [--memory-pages N] [--pager-timeout MS] [--no-privileged-tools]
+                     [--disk IMAGE [--disk-name hd0]
                      [--disk-writable] [--disk-format object|pages|entries]]...
                      [--json] [--boot-tickets NAME,...] [--verbose]`;
 
@@ -37,6 +41,10 @@ export interface KernelArgs {
   /** disk images, served through device.defs to boot servers (the options after a --disk apply to it) */
   disks: DiskOptions[];
   memoryPages: number | undefined;
+  /** how long a fault waits for a pager before KERN_MEMORY_ERROR (ms) */
+  pagerTimeout: number | undefined;
+  /** write the privileged-tool token file (tsmach ps, vminfo): default true */
+  privilegedTools: boolean;
 }
 
 /** HOST:PORT, [v6]:PORT, HOST or :PORT. */
@@ -52,7 +60,7 @@ export function parseListen(s: string): { host: string; port: number } {
 export function parseKernelArgs(argv: string[]): KernelArgs {
   const a: KernelArgs = {
     host: '127.0.0.1', port: 0, tokenFile: null, connectionFile: null, vmLevel: 'L2', json: false, bootTickets: [], verbose: false,
-    disks: [], memoryPages: undefined,
+    disks: [], memoryPages: undefined, pagerTimeout: undefined, privilegedTools: true,
   };
   const lastDisk = (flag: string): DiskOptions => {
     const d = a.disks.at(-1);
@@ -91,6 +99,13 @@ export function parseKernelArgs(argv: string[]): KernelArgs {
         a.memoryPages = n;
         break;
       }
+      case '--pager-timeout': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n <= 0) throw new Error('--pager-timeout: a positive number of milliseconds');
+        a.pagerTimeout = n;
+        break;
+      }
+      case '--no-privileged-tools': a.privilegedTools = false; break;
       case '--json': a.json = true; break;
       case '--boot-tickets': a.bootTickets = value().split(',').filter((s) => s !== ''); break;
       case '--verbose': case '-v': a.verbose = true; break;
@@ -116,11 +131,18 @@ export async function kernelCommand(argv: string[]): Promise<number> {
   const connectionFile = args.connectionFile ?? defaultConnectionFile();
   const tokenFile = args.tokenFile ?? defaultTokenFile(connectionFile);
   const token = newToken();
+  const privilegedToken = args.privilegedTools ? newToken() : undefined;
+  const privFile = privilegedTokenFile(tokenFile);
   const log = (line: string): void => { if (args.verbose) process.stderr.write(`tsmach kernel: ${line}\n`); };
   let server: KernelServer;
   try {
-    server = await KernelServer.listen({ host: args.host, port: args.port, token, vmLevel: args.vmLevel, disks: args.disks, memoryPages: args.memoryPages, log });
+    server = await KernelServer.listen({
+      host: args.host, port: args.port, token, vmLevel: args.vmLevel, disks: args.disks, memoryPages: args.memoryPages,
+      pagerTimeout: args.pagerTimeout, privilegedToken, log,
+    });
     writePrivateFile(tokenFile, `${token}\n`);
+    if (privilegedToken !== undefined) writePrivateFile(privFile, `${privilegedToken}\n`);
+    else rmSync(privFile, { force: true });
     writeConnectionFile(connectionFile, { url: server.url, tokenFile, pid: process.pid, vmLevel: args.vmLevel });
   } catch (e) {
     process.stderr.write(`tsmach kernel: ${(e as Error).message}\n`);
@@ -145,6 +167,7 @@ export async function kernelCommand(argv: string[]): Promise<number> {
       void server.close(`kernel stopped (${signal})`).then(() => {
         removeConnectionFile(connectionFile);
         rmSync(tokenFile, { force: true });
+        if (privilegedToken !== undefined) rmSync(privFile, { force: true });
         done(0);
       });
     };
