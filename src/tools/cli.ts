@@ -8,6 +8,8 @@ import { bootCommand } from './boot.js';
 import { demo } from './demo.js';
 import { grepCommand } from './grep.js';
 import { kernelCommand } from './kernel.js';
+import { psCommand } from './ps.js';
+import { vminfoCommand } from './vminfo.js';
 import { vmsim_main } from './vmsim.js';
 
 const USAGE = `usage: tsmach demo       compile defs/ with tsmig and show the result
@@ -15,6 +17,8 @@ const USAGE = `usage: tsmach demo       compile defs/ with tsmig and show the re
        tsmach boot       run the kernel and boot servers: tsmach boot -- server.js ARGS \\; other.js ...
        tsmach grep       GNU grep over an ext2 image through an ext2fs server task: grep PATTERN -r PATH --image FILE.img
        tsmach vmsim      run a VM script on an embedded kernel: vmsim [SCRIPT...] (standard input if none)
+       tsmach ps         the running kernel's tasks: id, map entries, resident pages, size, name
+       tsmach vminfo     a task's map as the Hurd's vminfo prints it: vminfo [-a] [-s] [-v] [-d] [-h] TASK [ADDR [SIZE]]
        tsmach help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'kernel': return kernelCommand(argv.slice(1));
     case 'boot': return bootCommand(argv.slice(1));
     case 'vmsim': return vmsim_main(argv.slice(1));
+    case 'ps': return psCommand(argv.slice(1));
+    case 'vminfo': return vminfoCommand(argv.slice(1));
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
