@@ -16,6 +16,7 @@
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { task_set_name } from '../../gen/gnumach.user.js';
 import { connect } from '../../transport/websocket.js';
 import { PAGE_SIZE } from '../../vm/vm_param.js';
 import { DEFAULT_PAGER_USAGE, parseDefaultPagerArgs, type DefaultPagerArgs } from './args.js';
@@ -49,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`default-pager: ${(e as Error).message}\n`);
     return 1;
   }
+  // Booted as `tsmach boot -- .../default-pager/main.ts`, the task is named after the
+  // file: it takes its own name (gnumach's task_set_name), as `tsmach ps` shows it.
+  if (task.info.name === 'main') await task_set_name(task.self, 'default-pager').catch(() => undefined);
   let pager: DefaultPager;
   try {
     pager = await DefaultPager.start(task, swap, { log });
