@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Boot, parseBootScript, parseModuleArgs, type BootModule } from '../kern/boot.js';
 
-export const BOOT_USAGE = `usage: tsmach boot [--vm-level L0|L1|L2] [--memory-pages N] [--disk IMAGE [--disk-name N] [--disk-writable] [--disk-format F]]
+export const BOOT_USAGE = `usage: tsmach boot [--vm-level L0|L1|L2] [--memory-pages N] [--pager-timeout MS] [--no-privileged-tools]
+                   [--disk IMAGE [--disk-name N] [--disk-writable] [--disk-format F]]
                    [--listen HOST:PORT] [--connection-file PATH]
                    [--token-file PATH] [--script FILE] [-- MODULE ARGS... [\\; MODULE ARGS...]...]`;
 
@@ -37,10 +38,10 @@ export async function bootCommand(argv: string[]): Promise<number> {
       };
       switch (arg) {
         case '--vm-level': case '--listen': case '--connection-file': case '--token-file':
-        case '--disk': case '--disk-name': case '--disk-format': case '--memory-pages':
+        case '--disk': case '--disk-name': case '--disk-format': case '--memory-pages': case '--pager-timeout':
           kernelArgs.push(arg, value());
           break;
-        case '--disk-writable':
+        case '--disk-writable': case '--no-privileged-tools':
           kernelArgs.push(arg);
           break;
         case '--script': {

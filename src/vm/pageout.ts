@@ -13,7 +13,7 @@
  * against the kernel.
  */
 
-import { IP_VALID } from '../ipc/port.js';
+import { IP_VALID, type IpcPortRef } from '../ipc/port.js';
 import { vm_object_pager, vm_object_pager_create, vm_pageout_page } from './memory_object.js';
 import { vm_object_collapse, vm_page_free } from './object.js';
 import type { VmSystem } from './vm_system.js';
@@ -32,7 +32,8 @@ export function vm_pageout_scan(system: VmSystem): void {
       system.vm_page_dequeue(page);
       continue;
     }
-    if (object.internal && !IP_VALID(system.default_manager)) continue;
+    // With no live default manager, internal memory stays resident (as when none was set).
+    if (object.internal && !vm_port_alive(system.default_manager)) continue;
     if (!page.dirty && !page.precious) {
       vm_page_free(page);
       continue;
@@ -43,8 +44,15 @@ export function vm_pageout_scan(system: VmSystem): void {
       vm_object_collapse(object);
       pager = vm_object_pager(object) ?? vm_object_pager_create(object, system);
     }
+    // A pager that died cannot take the page back: it stays (its faults fail, its data is kept).
+    if (!vm_port_alive(pager.pager)) continue;
     vm_pageout_page(object, pager, page, false, true);
   }
 }
 
 vm_system_set_pageout(vm_pageout_scan);
+
+/** A right whose port is still active: a pager or manager that can still receive. */
+function vm_port_alive(port: IpcPortRef): boolean {
+  return IP_VALID(port) && port.ip_active;
+}

@@ -194,6 +194,15 @@ export async function expectMachError(p: Promise<unknown>, code: number): Promis
   return e;
 }
 
+/**
+ * A call started now and checked later: it may fail before anyone awaits it (under load),
+ * which must not count as an unhandled rejection. The returned promise still rejects.
+ */
+export function inFlight<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /** A promise that must still be pending once the world has settled. */
 export async function expectPending(ctx: Ctx, p: Promise<unknown>): Promise<void> {
   const marker = Symbol('pending');

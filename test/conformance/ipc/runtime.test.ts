@@ -29,8 +29,7 @@ import { mach_notify_no_senders } from '../../../src/gen/notify.user.js';
 import type { MachTask } from '../../../src/runtime/task.js';
 import {
   allocReceive, describeWorlds, expectMachError, expectMsg, ipctest, message, notifyInbox, postMortemCalls, receive, sendOk,
-  itUnlessBug, serve, serverAndClient, within,
-} from './helpers.js';
+  itUnlessBug, serve, serverAndClient, within, inFlight } from './helpers.js';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve(v: T): void } {
   let resolve!: (v: T) => void;
@@ -95,7 +94,7 @@ describeWorlds('task runtime', (ctx) => {
     })], port);
     await mig.ipctest_null(dest, 1);
     const names = await nameCount(client);
-    const call = mig.ipctest_deferred(dest, 5);
+    const call = inFlight(mig.ipctest_deferred(dest, 5));
     await within(got.promise, 'the deferred request');
     await mach_port_deallocate(server.self, held[0]!.name); // a send-once notification goes to the client's reply port
     await expectMachError(call, MIG_SERVER_DIED);
@@ -110,7 +109,7 @@ describeWorlds('task runtime', (ctx) => {
     let reply: MachPort | null = null;
     const got = deferred();
     const served = serve(server, [mig.ipctest_server({ ipctest_deferred: (_p, r) => { reply = r; got.resolve(); return -305; } })], port);
-    const call = mig.ipctest_deferred(dest, 5);
+    const call = inFlight(mig.ipctest_deferred(dest, 5));
     await within(got.promise, 'the deferred request');
     await sendOk(server, message(reply!.name, MACH_MSG_TYPE_MOVE_SEND_ONCE, 0, 0, 7405 + 100, [
       { type: RETCODE_TYPE, data: KERN_SUCCESS }, { type: { ...RETCODE_TYPE, name: MACH_MSG_TYPE_INTEGER_32 }, data: 55 },
@@ -123,7 +122,7 @@ describeWorlds('task runtime', (ctx) => {
     const mig = await ipctest();
     const { server, port, client, send: dest } = await serverAndClient(ctx);
     const before = new Set((await mach_port_names(client.self)).names);
-    const call = mig.ipctest_null(dest, 1);
+    const call = inFlight(mig.ipctest_null(dest, 1));
     const req = expectMsg(await receive(server, port));
     expect(req.header.id).toBe(7400);
     await sendOk(server, message(req.header.remotePort, MACH_MSG_TYPE_MOVE_SEND_ONCE, 0, 0, 7599, [{ type: RETCODE_TYPE, data: KERN_SUCCESS }]));
@@ -276,7 +275,7 @@ describeWorlds('task runtime', (ctx) => {
   it('a task that ends during an RPC stops calling the kernel (no endless mig_dealloc_reply_port loop)', async () => {
     const mig = await ipctest();
     const { server, port, client, send: dest } = await serverAndClient(ctx);
-    const call = mig.ipctest_null(dest, 1);
+    const call = inFlight(mig.ipctest_null(dest, 1));
     await ctx.settle();
     client.terminate();
     await expectMachError(call, MACH_RCV_INTERRUPTED);
@@ -291,7 +290,7 @@ describeWorlds('task runtime', (ctx) => {
   it('a send-once notification for an RPC\'s reply port is MIG_SERVER_DIED, also when the request dies unreceived', async () => {
     const mig = await ipctest();
     const { server, port, client, send: dest } = await serverAndClient(ctx);
-    const call = mig.ipctest_null(dest, 1);
+    const call = inFlight(mig.ipctest_null(dest, 1));
     await ctx.settle();
     await mach_port_destroy(server.self, port); // the queued request dies with its reply right
     await expectMachError(call, MIG_SERVER_DIED);

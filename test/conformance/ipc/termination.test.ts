@@ -20,8 +20,7 @@ import {
 import { task_get_special_port, task_terminate } from '../../../src/gen/mach.user.js';
 import {
   allocReceive, describeWorlds, expectMachError, expectMsg, ipctest, message, notifyInbox, poll, portItem, receive, sendOk,
-  serve, serverAndClient, within,
-} from './helpers.js';
+  serve, serverAndClient, within, inFlight } from './helpers.js';
 
 describeWorlds('task termination', (ctx) => {
   it('a server ends: its receive rights die, its clients hold dead names, registered clients get dead-name notifications', async () => {
@@ -104,7 +103,7 @@ describeWorlds('task termination', (ctx) => {
   it('a client waiting for a reply when its server ends gets MIG_SERVER_DIED, then MACH_SEND_INVALID_DEST', async () => {
     const mig = await ipctest();
     const { server, port, client, send: dest } = await serverAndClient(ctx);
-    const call = mig.ipctest_null(dest, 1);
+    const call = inFlight(mig.ipctest_null(dest, 1));
     expect(expectMsg(await receive(server, port)).header.id).toBe(7400); // the server holds the reply right now
     server.terminate();
     await expectMachError(within(call, 'the RPC to fail'), MIG_SERVER_DIED);
@@ -130,7 +129,7 @@ describeWorlds('task termination', (ctx) => {
     let started!: () => void;
     const inService = new Promise<void>((r) => { started = r; });
     const loop = serve(server, [mig.ipctest_server({ ipctest_null: () => { started(); return new Promise(() => undefined); } })], set);
-    const call = mig.ipctest_null(dest, 3);
+    const call = inFlight(mig.ipctest_null(dest, 3));
     await within(inService, 'the request in service');
     server.terminate();
     await expectMachError(within(call, 'the RPC to fail'), MIG_SERVER_DIED);

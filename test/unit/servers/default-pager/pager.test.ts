@@ -130,6 +130,22 @@ describe('the default pager', () => {
     expect((await info(admin)).free).toBe(1024 * P);
   });
 
+  it('after the default pager dies, memory over the limit stays resident: nothing is paged out into nothing', async () => {
+    const { k, pager } = await world(8);
+    const t = k.createTask('client');
+    const pages = 32;
+    const { address } = await vm_allocate(t.self, 0, pages * P, true);
+    pager.task.terminate();
+    await new Promise((r) => setTimeout(r, 5));
+    const data = pattern(pages, 3);
+    for (let at = 0; at < pages; at += 4) await vm_write(t.self, address + at * P, data.subarray(at * P, (at + 4) * P));
+    for (let at = 0; at < pages; at += 4) {
+      const got = await readBack(t, address + at * P, 4 * P);
+      expect(firstDifference(got, data.subarray(at * P, (at + 4) * P)), `pages ${at}..${at + 3}`).toBe(-1);
+    }
+    expect(k.vm.resident).toBeGreaterThan(8);
+  });
+
   it('several tasks and objects at once, then the tasks end: every slot is free again', async () => {
     const { k, pager, swap } = await world(24);
     const tasks = ['a', 'b', 'c'].map((n) => k.createTask(n));
