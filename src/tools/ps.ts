@@ -202,33 +202,45 @@ export function parsePsArgs(argv: string[]): PsArgs {
   return a;
 }
 
-export async function psCommand(argv: string[]): Promise<number> {
+/**
+ * The frame of a privileged tool's command line: --help, argument errors (exit 2), the
+ * privileged connection and its errors (exit 1), then `run` on the tool's task, which is
+ * terminated whatever happens.
+ */
+export async function privilegedCommand<A extends { connectionFile: string | undefined }>(
+  tool: string,
+  usage: string,
+  argv: string[],
+  parse: (argv: string[]) => A,
+  run: (t: MachTask, args: A) => Promise<void>,
+): Promise<number> {
   if (argv.includes('--help')) {
-    process.stdout.write(`${PS_USAGE}\n`);
+    process.stdout.write(`${usage}\n`);
     return 0;
   }
-  let args: PsArgs;
+  let args: A;
   try {
-    args = parsePsArgs(argv);
+    args = parse(argv);
   } catch (e) {
-    process.stderr.write(`tsmach ps: ${(e as Error).message}\n${PS_USAGE}\n`);
+    process.stderr.write(`tsmach ${tool}: ${(e as Error).message}\n${usage}\n`);
     return 2;
   }
-  let t: MachTask;
+  let t: MachTask | undefined;
   try {
-    t = await connectPrivileged({ connectionFile: args.connectionFile, name: 'ps' });
-  } catch (e) {
-    process.stderr.write(`tsmach ps: ${(e as Error).message}\n`);
-    return 1;
-  }
-  try {
-    const rows = await ps_rows(t);
-    process.stdout.write(args.json ? `${JSON.stringify(rows)}\n` : `${ps_format(rows, args.header).join('\n')}\n`);
+    t = await connectPrivileged({ connectionFile: args.connectionFile, name: tool });
+    await run(t, args);
     return 0;
   } catch (e) {
-    process.stderr.write(`tsmach ps: ${(e as Error).message}\n`);
+    process.stderr.write(`tsmach ${tool}: ${(e as Error).message}\n`);
     return 1;
   } finally {
-    t.terminate();
+    t?.terminate();
   }
+}
+
+export function psCommand(argv: string[]): Promise<number> {
+  return privilegedCommand('ps', PS_USAGE, argv, parsePsArgs, async (t, args) => {
+    const rows = await ps_rows(t);
+    process.stdout.write(args.json ? `${JSON.stringify(rows)}\n` : `${ps_format(rows, args.header).join('\n')}\n`);
+  });
 }

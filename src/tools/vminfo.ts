@@ -26,7 +26,7 @@ import type { MachTask } from '../runtime/task.js';
 import { VmObjectName } from '../vm/object.js';
 import type { VmRegionInfo } from '../vm/region.js';
 import { VminfoNames, vminfo_region_line, type VminfoOptions } from '../vm/vminfo.js';
-import { connectPrivileged, host_tasks, task_identity } from './ps.js';
+import { host_tasks, privilegedCommand, task_identity } from './ps.js';
 
 /** mem_obj numbers that are port names in the tool's space (what the real vminfo prints). */
 class PortNames extends VminfoNames {
@@ -184,34 +184,10 @@ export function parseVminfoArgs(argv: string[]): VminfoArgs {
   return { options, task: words[0]!, connectionFile };
 }
 
-export async function vminfoCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    process.stdout.write(`${VMINFO_USAGE}\n`);
-    return 0;
-  }
-  let args: VminfoArgs;
-  try {
-    args = parseVminfoArgs(argv);
-  } catch (e) {
-    process.stderr.write(`tsmach vminfo: ${(e as Error).message}\n${VMINFO_USAGE}\n`);
-    return 2;
-  }
-  let t: MachTask;
-  try {
-    t = await connectPrivileged({ connectionFile: args.connectionFile, name: 'vminfo' });
-  } catch (e) {
-    process.stderr.write(`tsmach vminfo: ${(e as Error).message}\n`);
-    return 1;
-  }
-  try {
+export function vminfoCommand(argv: string[]): Promise<number> {
+  return privilegedCommand('vminfo', VMINFO_USAGE, argv, parseVminfoArgs, async (t, args) => {
     const task = await find_task(t, args.task);
     const lines = await vminfo_task(task, args.options);
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
-  } catch (e) {
-    process.stderr.write(`tsmach vminfo: ${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    t.terminate();
-  }
+  });
 }
