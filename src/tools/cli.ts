@@ -12,10 +12,10 @@ import { psCommand } from './ps.js';
 import { vminfoCommand } from './vminfo.js';
 import { vmsim_main } from './vmsim.js';
 
-const USAGE = `usage: tsmach demo       compile defs/ with tsmig and show the result
+const USAGE = `usage: tsmach demo       the Hurd's stress test (grep NR -r through ext2fs) at L0, L1, L2; --help for options
        tsmach kernel     run the kernel process (tasks connect over WebSocket); --help for options
        tsmach boot       run the kernel and boot servers: tsmach boot -- server.js ARGS \\; other.js ...
-       tsmach grep       GNU grep over an ext2 image through an ext2fs server task: grep PATTERN -r PATH --image FILE.img
+       tsmach grep       GNU grep through an ext2fs server task: grep PATTERN -r PATH [--server NAME | --image FILE.img]
        tsmach vmsim      run a VM script on an embedded kernel: vmsim [SCRIPT...] (standard input if none)
        tsmach ps         the running kernel's tasks: id, map entries, resident pages, size, name
        tsmach vminfo     a task's map as the Hurd's vminfo prints it: vminfo [-a] [-s] [-v] [-d] [-h] TASK [ADDR [SIZE]]
@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); });
   const [command] = argv;
   switch (command) {
-    case 'demo': return demo();
+    case 'demo': return demo(argv.slice(1));
     case 'grep': return grepCommand(argv.slice(1));
     case 'kernel': return kernelCommand(argv.slice(1));
     case 'boot': return bootCommand(argv.slice(1));

@@ -37,8 +37,14 @@
  */
 
 import { isUtf8 } from 'node:buffer';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 import type { MachPort } from '../mach/mig.js';
+import { MACH_SEND_MSG } from '../mach/message.js';
+import { netname_look_up } from '../gen/netname.user.js';
+import type { MachTask } from '../runtime/task.js';
+import { connect } from '../transport/websocket.js';
 import type { IpcPort } from '../ipc/port.js';
 import { ipc_entry_lookup } from '../ipc/space.js';
 import { createKernel } from '../kern/kernel.js';
@@ -474,8 +480,12 @@ export interface GrepOptions {
 /** What the command line asked for, beyond grep's own options. */
 export interface GrepCommand {
   options: GrepOptions;
-  /** --image FILE: the ext2 image to serve */
+  /** --image FILE: the ext2 image to serve (embedded); null: a running ext2fs server */
   image: string | null;
+  /** --server NAME: the running server's name in the name service (default ext2fs) */
+  server: string;
+  /** --summary FILE: write what the search did (JSON) to FILE ('-': standard error) */
+  summary: string | null;
   /** --stats: print the server's RPC counts to standard error */
   stats: boolean;
   /** --dtype: the server's d_type answer */
@@ -486,8 +496,10 @@ export interface GrepCommand {
 const USAGE = 'Usage: grep [OPTION]... PATTERNS [FILE]...';
 const TRY = "Try 'grep --help' for more information.";
 
-export const GREP_HELP = `usage: tsmach grep [OPTION]... PATTERNS [FILE]... --image FILE.img
-Search FILEs of an ext2 image, served by an ext2fs task, as GNU grep 3.8 does.
+export const GREP_HELP = `usage: tsmach grep [OPTION]... PATTERNS [FILE]... [--server NAME | --image FILE.img]
+Search FILEs served by an ext2fs task, as GNU grep 3.8 does: a running ext2fs server
+(looked up in the name service of the kernel this task connects to), or an ext2 image
+served by an embedded kernel (--image).
   -r, --recursive           search directories recursively (fts order)
   -n, --line-number         print line numbers
   -i, --ignore-case         ignore case
@@ -502,14 +514,18 @@ Search FILEs of an ext2 image, served by an ext2fs task, as GNU grep 3.8 does.
   -q, --quiet               print nothing; exit 0 on the first match
   -a, --text; --binary-files=binary|text|without-match
 tsmach options:
+  --server NAME             the ext2fs server's name in the name service (default ext2fs);
+                            the kernel is found as every task finds it (TSMACH_CONNECTION,
+                            the connection file of tsmach kernel/boot)
   --image FILE.img          the ext2 image (an embedded kernel, an ext2fs server task
                             over it and a grep client task are made)
+  --summary FILE            write what the search did as JSON to FILE ('-': standard error)
   --dtype unknown|filetype  what the server's dir_readdir says in d_type (default unknown,
                             as the Hurd's ext2fs)
   --stats                   print the server's RPC counts to standard error`;
 
 type OptKey = 'r' | 'n' | 'i' | 'no-i' | 'c' | 'l' | 'v' | 'F' | 'E' | 'G' | 'H' | 'h' | 's' | 'q' | 'w' | 'x' | 'e' | 'a' | 'I'
-  | 'binary-files' | 'image' | 'stats' | 'dtype' | 'help' | 'R';
+  | 'binary-files' | 'image' | 'stats' | 'dtype' | 'help' | 'R' | 'server' | 'summary';
 
 const SHORT: Record<string, { key: OptKey; arg: boolean }> = {
   r: { key: 'r', arg: false }, R: { key: 'R', arg: false }, n: { key: 'n', arg: false }, i: { key: 'i', arg: false },
@@ -527,7 +543,7 @@ const LONG: Array<[string, OptKey, boolean]> = [
   ['no-filename', 'h', false], ['no-messages', 's', false], ['quiet', 'q', false], ['silent', 'q', false],
   ['word-regexp', 'w', false], ['line-regexp', 'x', false], ['regexp', 'e', true], ['text', 'a', false],
   ['binary-files', 'binary-files', true], ['image', 'image', true], ['stats', 'stats', false],
-  ['dtype', 'dtype', true], ['help', 'help', false],
+  ['dtype', 'dtype', true], ['help', 'help', false], ['server', 'server', true], ['summary', 'summary', true],
 ];
 
 /** A command-line error: grep prints `message` and exits 2. */
@@ -543,7 +559,7 @@ export function parseGrepArgs(argv: readonly string[]): GrepCommand {
     lineNumbers: false, count: false, filesWithMatches: false, quiet: false, noMessages: false, recursive: false,
     withFilename: undefined, binaryFiles: 'binary', files: [],
   };
-  const cmd: GrepCommand = { options: o, image: null, stats: false, dtype: 'unknown', help: false };
+  const cmd: GrepCommand = { options: o, image: null, server: 'ext2fs', summary: null, stats: false, dtype: 'unknown', help: false };
   let havePatterns = false;
   const operands: string[] = [];
   const apply = (key: OptKey, value: string | undefined, shown: string): void => {
@@ -573,6 +589,8 @@ export function parseGrepArgs(argv: readonly string[]): GrepCommand {
         o.binaryFiles = value;
         break;
       case 'image': cmd.image = value!; break;
+      case 'server': cmd.server = value!; break;
+      case 'summary': cmd.summary = value!; break;
       case 'stats': cmd.stats = true; break;
       case 'dtype':
         if (value !== 'unknown' && value !== 'filetype') throw new GrepUsageError(`grep: --dtype: unknown or filetype, not '${value}'`);
@@ -645,6 +663,23 @@ export interface GrepOutput {
   stderr(text: string): void;
 }
 
+/** What one search did (for tools that report it: the demo, the benchmark). */
+export interface GrepStats {
+  /** regular files searched (grepdesc) */
+  files: number;
+  /** directories read */
+  directories: number;
+  /** bytes read from files */
+  bytes: number;
+  /** lines selected, over all files */
+  selected: number;
+}
+
+/** A GrepStats at zero. */
+export function newGrepStats(): GrepStats {
+  return { files: 0, directories: 0, bytes: 0, selected: 0 };
+}
+
 /** -q found a line: stop everything. */
 class QuietExit extends Error {}
 
@@ -687,7 +722,7 @@ export function ftsChildPath(parent: string, name: string): string {
  * One grep run over a file system reached through `ctx` (the client task's root and
  * working directories). Returns grep's exit status.
  */
-export async function grep(options: GrepOptions, ctx: LookupContext, out: GrepOutput): Promise<number> {
+export async function grep(options: GrepOptions, ctx: LookupContext, out: GrepOutput, stats: GrepStats = newGrepStats()): Promise<number> {
   let pattern: CompiledPattern;
   const warnings: string[] = [];
   try {
@@ -701,7 +736,7 @@ export async function grep(options: GrepOptions, ctx: LookupContext, out: GrepOu
     throw e;
   }
   for (const w of warnings) out.stderr(`grep: warning: ${w}\n`);
-  const run = new GrepRun(options, pattern, ctx, out);
+  const run = new GrepRun(options, pattern, ctx, out, stats);
   try {
     return await run.main();
   } catch (e) {
@@ -732,6 +767,7 @@ class GrepRun {
     private readonly pat: CompiledPattern,
     private readonly ctx: LookupContext,
     private readonly output: GrepOutput,
+    private readonly stats: GrepStats,
   ) {
     const nOperands = o.files.length;
     if (o.withFilename !== undefined) this.outFile = o.withFilename ? 1 : 0;
@@ -832,6 +868,7 @@ class GrepRun {
     let entries: Dirent[];
     try {
       entries = (await readdir_all(dir)).filter((e) => e.name !== '.' && e.name !== '..');
+      this.stats.directories++;
     } catch (e) {
       this.suppressible(path, this.errorCode(e));
       return;
@@ -913,7 +950,9 @@ class GrepRun {
   /** grepdesc: search one open file, then print its count / name. */
   private async grepDesc(port: MachPort, st: IoStat, path: string): Promise<void> {
     const name = this.shown(path);
+    this.stats.files++;
     const count = await this.grepFile(port, st, name);
+    this.stats.selected += count;
     if (this.o.count && !this.o.filesWithMatches && !this.o.quiet) {
       if (this.outFile > 0) this.writeStr(`${name}:`);
       this.writeStr(`${count}\n`);
@@ -983,6 +1022,7 @@ class GrepRun {
           ok = false;
         }
         bufoffset += chunk.length;
+        this.stats.bytes += chunk.length;
         if (chunk.length === 0 || !skipNuls || !allZeros(chunk)) break;
         totalnl += chunk.length; // a run of NULs in a binary file: empty lines, skipped
       }
@@ -1213,10 +1253,7 @@ export async function grepCommand(argv: readonly string[], out: GrepOutput = {
     out.stdout(enc.encode(`${GREP_HELP}\n`));
     return 0;
   }
-  if (cmd.image === null) {
-    out.stderr('tsmach grep: --image FILE.img is required (the ext2 image to search)\n');
-    return 2;
-  }
+  if (cmd.image === null) return grepServer(cmd, out);
   let session: ImageSession;
   try {
     session = await openImageSession(cmd.image, { dtype: cmd.dtype });
@@ -1225,10 +1262,71 @@ export async function grepCommand(argv: readonly string[], out: GrepOutput = {
     return 2;
   }
   try {
-    const status = await grep(cmd.options, session.ctx, out);
+    const stats = newGrepStats();
+    const t0 = performance.now();
+    const status = await grep(cmd.options, session.ctx, out, stats);
     if (cmd.stats) out.stderr(formatServerStats(session.server.stats));
+    writeSummary(cmd, out, { ...stats, status, ms: performance.now() - t0 });
     return status;
   } finally {
     await session.close();
+  }
+}
+
+/** What --summary writes. */
+export interface GrepSummary extends GrepStats {
+  status: number;
+  ms: number;
+  /** messages this task sent (its RPCs; process mode) */
+  rpcs?: number;
+}
+
+function writeSummary(cmd: GrepCommand, out: GrepOutput, summary: GrepSummary): void {
+  if (cmd.summary === null) return;
+  const text = `${JSON.stringify(summary)}\n`;
+  if (cmd.summary === '-') out.stderr(text);
+  else writeFileSync(cmd.summary, text);
+}
+
+/**
+ * grep as a task of a running kernel: the server's root is looked up in the name
+ * service (netname_look_up), then searched as from the embedded session.
+ */
+async function grepServer(cmd: GrepCommand, out: GrepOutput): Promise<number> {
+  let task: MachTask;
+  try {
+    task = await connect({ name: 'grep' });
+  } catch (e) {
+    out.stderr(`tsmach grep: no kernel to connect to (${(e as Error).message}); give --image FILE.img, or start tsmach boot/kernel\n`);
+    return 2;
+  }
+  // Count this task's messages (its RPCs), as rpctrace would.
+  let rpcs = 0;
+  const send = task.mach_msg.bind(task);
+  task.mach_msg = (msg, option, rcvName, timeout) => {
+    if ((option & MACH_SEND_MSG) !== 0) rpcs++;
+    return send(msg, option, rcvName, timeout);
+  };
+  try {
+    let root: MachPort | null;
+    try {
+      root = (await netname_look_up(task.bootstrap!, '', cmd.server)).port_id;
+    } catch (e) {
+      out.stderr(`tsmach grep: no server ${JSON.stringify(cmd.server)} in the name service (${(e as Error).message})\n`);
+      return 2;
+    }
+    if (root === null) {
+      out.stderr(`tsmach grep: no server ${JSON.stringify(cmd.server)} in the name service\n`);
+      return 2;
+    }
+    const stats = newGrepStats();
+    const t0 = performance.now();
+    const status = await grep(cmd.options, { crdir: root, cwdir: root }, out, stats);
+    const ms = performance.now() - t0;
+    if (cmd.stats) out.stderr(`grep: ${stats.files} files, ${stats.directories} directories, ${stats.bytes} bytes read, ${rpcs} messages sent, ${ms.toFixed(0)} ms\n`);
+    writeSummary(cmd, out, { ...stats, status, ms, rpcs });
+    return status;
+  } finally {
+    task.terminate();
   }
 }

@@ -16,11 +16,12 @@
  *                                    (diskfs_S_io_read), dir_readdir's whole-reply buffer
  *                                    (diskfs_get_directs), whose unused tail it munmaps
  *
- * Plugging the real heap in: implement ServerMemory over the task's allocator (src/libc/)
- * and pass it as `memory` in Ext2ServerOptions. Until OOL data travels as regions of the
- * sender's VM map, the server releases a reply buffer itself right after building the
- * reply (munmap, tagged as such); with the VM in place that release is the kernel's
- * vm_map_copyin with src_destroy when it sends the region out of line with `dealloc`.
+ * The real heap: TaskMemory (task_memory.ts) implements ServerMemory over the task's
+ * glibc-like allocator (src/libc/) and its VM map; pass it as `memory` in
+ * Ext2ServerOptions. Reply buffers whose bytes the server builds in JavaScript are mapped
+ * and released around the reply (the release stands for the kernel's vm_map_copyin with
+ * src_destroy when the region goes out of line with `dealloc`: the same entries come and
+ * go); replies whose bytes the kernel already put in the task's map are sent as regions.
  *
  * Addresses are opaque numbers to the server (it never reads or writes through them):
  * the bytes live in JS objects, the addresses let the heap's layout be modelled.
@@ -35,7 +36,9 @@ export type MemoryTag =
   | 'dirdata'
   | 'block'
   | 'io_read reply'
-  | 'readdir reply';
+  | 'readdir reply'
+  | 'pager'
+  | 'pager request';
 
 /** The memory calls of the server (malloc/free and anonymous mmap/munmap). */
 export interface ServerMemory {
@@ -47,6 +50,18 @@ export interface ServerMemory {
   mmap(size: number, tag: MemoryTag): number;
   /** munmap(addr, size): release [addr, addr+size) of an mmap'd region (whole pages). */
   munmap(addr: number, size: number): void;
+  /**
+   * Resolves once the calls made so far have taken effect (an implementation over RPCs
+   * runs them in a queue: task_memory.ts). Absent: they take effect at once.
+   */
+  settle?(): Promise<void>;
+  /**
+   * mmap(0, size, PROT_READ|PROT_WRITE, MAP_ANON) in the task's map: the real address
+   * (implementations with a VM map; absent: the server uses mmap/munmap above).
+   */
+  mapAnon?(size: number): Promise<number>;
+  /** munmap(address, size) of memory mapAnon gave. */
+  unmap?(address: number, size: number): Promise<void>;
 }
 
 /** Counters of a JsHeap. */

@@ -20,14 +20,38 @@
  *  - file names travel as UTF-8 strings (c_string), so names that are not valid UTF-8
  *    cannot be looked up (dir_readdir returns their exact bytes).
  *
- * io_map answers EOPNOTSUPP until the file pager exists: pass `pager` (FilePager) to
+ * io_map answers EOPNOTSUPP without a file pager: pass `pager` (FilePager, pager.ts) to
  * serve it (diskfs_S_io_map's logic is here; the pager supplies the memory objects).
  *
+ * With a pager that can name its memory objects (FilePager.pagerPort) and a VM map
+ * (ServerMemory.mapAnon), the server uses the task's VM as libdiskfs does:
+ *
+ *  - io_read (`ioRead: 'pager'`, the default then) copies file data out of the file's
+ *    memory object through pager_memcpy windows (libpager/pager-memcpy.c): each window
+ *    of at most 8 pages is vm_map'd (read-only, VM_INHERIT_NONE), its pages faulted in
+ *    and copied, and unmapped. A task cannot take a page fault over RPC, so the fault and
+ *    copy are a vm_read of the window: the kernel asks this server's pager for the pages
+ *    (memory_object_data_request → file_pager_read_page → device_read →
+ *    memory_object_data_supply) and returns them as a new region. A read beyond MIG's
+ *    2048 in-line bytes that one window covers is answered with that region, out of line
+ *    with dealloc (the one anywhere mapping a large read makes, gone when the reply
+ *    leaves, as the buffer diskfs_S_io_read mmaps); a larger one is answered from an
+ *    mmap'd buffer (its bytes travel in the message, and it is munmapped).
+ *  - dir_lookup (`dirWindows`, default on) maps the directory's memory object while it
+ *    looks a name up in it (ext2fs/dir.c: vm_map anywhere, round_page(size + DIRBLKSIZ),
+ *    prot = max = VM_PROT_READ, inheritance 0 = SHARE; munmap after). The scan itself
+ *    uses the node's cached entries (no faults: the kernel object cache that would make
+ *    them cheap is not modelled).
+ *
  * Memory: every node, open file, directory's entries and block buffer is a ServerMemory
- * item; reply buffers the Hurd mmaps are mmap'd (heap.ts explains the hook).
+ * item; reply buffers the Hurd mmaps are mapped and unmapped (heap.ts explains the hook).
+ * With `threads` (threads.ts), each request runs as one of the server's threads (its
+ * mallocs come from that thread's arena), and its memory calls take effect before the
+ * reply goes (ServerMemory.settle).
  */
 
 import { MachError, MIG_NO_REPLY } from '../../mach/kern_return.js';
+import { vm_deallocate, vm_map, vm_read } from '../../gen/mach.user.js';
 import { MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MOVE_SEND, type MachMessage } from '../../mach/message.js';
 import type { MachPort, MigDemux } from '../../mach/mig.js';
 import { fs_server, type fs_routines } from '../../gen/fs.server.js';
@@ -35,6 +59,7 @@ import { io_server, type io_routines } from '../../gen/io.server.js';
 import { notify_server, type notify_routines } from '../../gen/notify.server.js';
 import { mach_msg_server } from '../../runtime/server.js';
 import type { MachTask } from '../../runtime/task.js';
+import { vm_ool_address, vm_ool_region } from '../../vm/ool.js';
 import { PAGE_SIZE } from '../../vm/vm_param.js';
 import { BufferCache, type BufferCacheStats } from './bcache.js';
 import { getDirects, MIG_INLINE_DATA_MAX } from './dirent.js';
@@ -44,13 +69,14 @@ import {
   EACCES, EBADF, EEXIST, EINVAL, EIO, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EOPNOTSUPP, EROFS,
   errnoOfExt2Error, EXT2_APPEND_FL, EXT2_IMMUTABLE_FL, EXT2_NODUMP_FL, FS_RETRY_MAGICAL, FS_RETRY_NORMAL,
   FSTYPE_EXT2FS, O_CREAT, O_DIRECTORY, O_EXCL, O_EXEC, O_HURD, O_NOLINK, O_NOTRANS, O_READ, O_WRITE,
-  OPENONLY_STATE_MODES, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK, S_IROOT, SEEK_CUR,
+  OPENONLY_STATE_MODES, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_IROOT, SEEK_CUR,
   SEEK_END, SEEK_SET, UF_APPEND, UF_IMMUTABLE, UF_NODUMP,
 } from './hurd_types.js';
 import { NodeCache, type Node, type NodeCacheStats } from './node.js';
 import { PortBucket, type BucketStats, type Protid } from './protid.js';
 import type { BlockSource } from './source.js';
 import { packStat, type IoStat } from './statbuf.js';
+import type { ServerThreads } from './threads.js';
 
 /** The Hurd's ext2fs follows at most this many symlinks in one dir_lookup (diskfs_maxsymlinks). */
 export const EXT2FS_MAXSYMLINKS = 8;
@@ -65,6 +91,30 @@ const RETRY_NAME_MAX = 1023;
  */
 export interface FilePager {
   getFilemap(node: Node, prot: number): Promise<MachPort | null>;
+  /**
+   * The name of a send right to the node's memory object that the server itself holds
+   * (for its own vm_map windows; not consumed). Optional: without it the server never
+   * maps file contents itself.
+   */
+  pagerPort?(node: Node): Promise<number>;
+}
+
+/** pager_memcpy's window: 8 pages (libpager/pager-memcpy.c). */
+export const PAGER_MEMCPY_WINDOW = 8 * PAGE_SIZE;
+const VM_PROT_READ = 1;
+const VM_INHERIT_SHARE = 0;
+const VM_INHERIT_NONE = 2;
+
+/** Counters of the server's own VM use (windows and reply buffers). */
+export interface Ext2ServerVmStats {
+  /** pager_memcpy windows mapped, and the vm_reads that faulted them in */
+  windows: number;
+  /** directory mappings made by lookups */
+  dirWindows: number;
+  /** replies sent as the region vm_read placed in the map (dealloc) */
+  regionReplies: number;
+  /** reply buffers mapped and unmapped */
+  replyBuffers: number;
 }
 
 export interface Ext2ServerOptions {
@@ -82,6 +132,16 @@ export interface Ext2ServerOptions {
   maxSymlinks?: number;
   /** io_map's memory objects; without it io_map is EOPNOTSUPP. */
   pager?: FilePager;
+  /**
+   * How io_read gets file data: 'pager' (through the file's memory object, as libdiskfs:
+   * needs a pager with pagerPort and a memory with mapAnon; the default then) or 'cache'
+   * (the reader and the buffer cache).
+   */
+  ioRead?: 'pager' | 'cache';
+  /** dir_lookup maps the directory's memory object while it scans it (default: when a pager with pagerPort is given). */
+  dirWindows?: boolean;
+  /** The server's threads: each request runs as one of them (default: all as thread 0). */
+  threads?: ServerThreads;
 }
 
 /** What Ext2Server.openImage adds. */
@@ -103,6 +163,7 @@ export interface Ext2ServerStats {
   buffers: BufferCacheStats | null;
   /** io_read replies and their bytes */
   bytesRead: number;
+  vm: Ext2ServerVmStats;
 }
 
 /** A work function outcome that is an errno. */
@@ -135,6 +196,10 @@ export class Ext2Server {
   private readonly concurrency: number;
   private readonly maxSymlinks: number;
   private readonly pager: FilePager | null;
+  private readonly ioRead: 'pager' | 'cache';
+  private readonly dirWindows: boolean;
+  private readonly threads: ServerThreads | null;
+  private readonly vmStats: Ext2ServerVmStats = { windows: 0, dirWindows: 0, regionReplies: 0, replyBuffers: 0 };
   private readonly rpcs: Record<string, number> = {};
   private readonly errors: Record<string, number> = {};
   private bytesRead = 0;
@@ -157,6 +222,11 @@ export class Ext2Server {
     this.concurrency = options.concurrency ?? 16;
     this.maxSymlinks = options.maxSymlinks ?? EXT2FS_MAXSYMLINKS;
     this.pager = options.pager ?? null;
+    const canMap = this.pager?.pagerPort !== undefined && this.memory.mapAnon !== undefined;
+    this.ioRead = options.ioRead ?? (canMap ? 'pager' : 'cache');
+    if (this.ioRead === 'pager' && !canMap) throw new Error("Ext2Server: ioRead 'pager' needs a pager with pagerPort and a memory with mapAnon");
+    this.dirWindows = (options.dirWindows ?? canMap) && this.pager?.pagerPort !== undefined;
+    this.threads = options.threads ?? null;
   }
 
   /**
@@ -226,6 +296,7 @@ export class Ext2Server {
       nodes: this.nodes.stats,
       buffers: this.buffers?.stats ?? null,
       bytesRead: this.bytesRead,
+      vm: { ...this.vmStats },
     };
   }
 
@@ -236,9 +307,17 @@ export class Ext2Server {
       const name = d.routine(req.header.id)?.name ?? `id ${req.header.id}`;
       this.rpcs[name] = (this.rpcs[name] ?? 0) + 1;
     };
+    const threads = this.threads;
+    const memory = this.memory;
     const wrapped = (req: MachMessage, rt: Parameters<MigDemux>[1]): ReturnType<MigDemux> => {
       count(req);
-      return d(req, rt);
+      if (threads === null && memory.settle === undefined) return d(req, rt);
+      const serve = async (): Promise<MachMessage | null> => {
+        const reply = await d(req, rt);
+        await memory.settle?.();
+        return reply;
+      };
+      return threads === null ? serve() : threads.run(serve);
     };
     return Object.assign(wrapped, { subsystem: d.subsystem, base: d.base, total: d.total, routine: d.routine });
   }
@@ -395,7 +474,17 @@ export class Ext2Server {
     if (comp === '..' && dnp.ino === EXT2_ROOT_INO) return dnp.ino; // EAGAIN at a real root: stay
     const bytes = utf8.encode(comp);
     if (bytes.length > 255) fail(ENAMETOOLONG);
-    return this.nodes.lookup(dnp, bytes);
+    if (!this.dirWindows) return this.nodes.lookup(dnp, bytes);
+    // ext2fs/dir.c diskfs_lookup_hard: the directory mapped while it is scanned.
+    const port = await this.pager!.pagerPort!(dnp);
+    const buflen = Math.ceil((dnp.stat.size + this.fs.blockSize) / PAGE_SIZE) * PAGE_SIZE;
+    const { address } = await vm_map(this.task.self, 0, buflen, 0, true, this.task.port(port), 0, false, VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE);
+    this.vmStats.dirWindows++;
+    try {
+      return await this.nodes.lookup(dnp, bytes);
+    } finally {
+      await vm_deallocate(this.task.self, address, buflen);
+    }
   }
 
   /**
@@ -410,11 +499,9 @@ export class Ext2Server {
     const r = getDirects(entries, np.stat.size, entry, nentries, bufsiz, this.dtype);
     if (r.allocsize > MIG_INLINE_DATA_MAX) {
       // The Hurd mmaps the reply buffer, gives back the tail it did not fill, and sends the
-      // rest out of line with dealloc (released here until the kernel does it).
-      const addr = this.memory.mmap(r.allocsize, 'readdir reply');
-      const used = Math.ceil(r.data.length / PAGE_SIZE) * PAGE_SIZE;
-      if (used < r.allocsize) this.memory.munmap(addr + used, r.allocsize - used);
-      if (used > 0) this.memory.munmap(addr, used);
+      // rest out of line with dealloc (the bytes are built here, so they travel in the
+      // message and the buffer is unmapped: the same entries come and go).
+      await this.replyBuffer(r.allocsize, Math.ceil(r.data.length / PAGE_SIZE) * PAGE_SIZE, 'readdir reply');
     }
     return { data: r.data, amount: r.amount };
   }
@@ -456,18 +543,94 @@ export class Ext2Server {
     if (offset === -1) po.filepointer += maxread;
     let data: Uint8Array;
     try {
-      data = maxread === 0 ? new Uint8Array(0) : await this.fs.read(po.node.ino, off, maxread);
+      const type = nodeType(po.node);
+      if (maxread === 0) data = new Uint8Array(0);
+      else if (this.ioRead === 'pager' && (type === S_IFREG || type === S_IFDIR)) data = await this.pagerRead(po.node, off, maxread);
+      else {
+        data = await this.fs.read(po.node.ino, off, maxread);
+        // More than MIG's in-line buffer: the Hurd mmaps the reply buffer (sent with dealloc).
+        if (maxread > MIG_INLINE_DATA_MAX) await this.replyBuffer(maxread, maxread, 'io_read reply');
+      }
     } catch (e) {
       if (offset === -1 && po.filepointer === off + maxread) po.filepointer = off;
       throw e;
     }
-    if (maxread > MIG_INLINE_DATA_MAX) {
-      // More than MIG's in-line buffer: the Hurd mmaps the reply buffer (sent with dealloc).
-      const addr = this.memory.mmap(maxread, 'io_read reply');
-      this.memory.munmap(addr, maxread);
-    }
     this.bytesRead += data.length;
     return { data };
+  }
+
+  /**
+   * _diskfs_rdwr_internal → pager_memcpy: `amount` bytes at `offset` of the node's memory
+   * object, window by window (vm_map, fault in with vm_read, copy, munmap). Returns the
+   * bytes, or the region vm_read placed in this task's map when one window covered a
+   * read too large for MIG's in-line buffer (sent out of line with dealloc).
+   */
+  private async pagerRead(node: Node, offset: number, amount: number): Promise<Uint8Array> {
+    const port = this.task.port(await this.pager!.pagerPort!(node));
+    const big = amount > MIG_INLINE_DATA_MAX;
+    const pageoff0 = offset % PAGE_SIZE;
+    const oneWindow = pageoff0 + amount <= PAGER_MEMCPY_WINDOW;
+    // diskfs_S_io_read: a reply larger than the in-line buffer is mmap'd.
+    const replyBuf = big && !oneWindow ? await this.memory.mapAnon!(amount) : 0;
+    const out = oneWindow ? null : new Uint8Array(amount);
+    let done = 0;
+    let region: Uint8Array | null = null;
+    while (done < amount) {
+      const at = offset + done;
+      const pageoff = at % PAGE_SIZE;
+      const windowsize = Math.min(PAGER_MEMCPY_WINDOW, pageoff + (amount - done));
+      const n = windowsize - pageoff;
+      const { address: window } = await vm_map(this.task.self, 0, windowsize, 0, true, port, at - pageoff, false, VM_PROT_READ, VM_PROT_READ, VM_INHERIT_NONE);
+      this.vmStats.windows++;
+      try {
+        const { data } = await vm_read(this.task.self, window + pageoff, n); // the faults, and the copy
+        if (oneWindow && big) {
+          region = data; // already in our map: the reply itself
+        } else {
+          const bytes = new Uint8Array(data);
+          const where = vm_ool_address(data);
+          if (where !== undefined) await vm_deallocate(this.task.self, where, data.length);
+          if (out === null) region = bytes;
+          else out.set(bytes, done);
+        }
+      } finally {
+        await vm_deallocate(this.task.self, window, windowsize);
+      }
+      done += n;
+    }
+    if (replyBuf !== 0) {
+      this.vmStats.replyBuffers++;
+      await this.memory.unmap!(replyBuf, amount);
+    }
+    if (out !== null) return out;
+    const r = region!;
+    const where = vm_ool_address(r);
+    if (oneWindow && big && where !== undefined) {
+      this.vmStats.regionReplies++;
+      const reply = vm_ool_region(where, r.length);
+      return reply;
+    }
+    return r;
+  }
+
+  /**
+   * A reply buffer of `size` bytes, as the Hurd mmaps it: its unused tail beyond `used`
+   * given back at once, the rest when the reply leaves (here right away: the bytes travel
+   * in the message).
+   */
+  private async replyBuffer(size: number, used: number, tag: 'io_read reply' | 'readdir reply'): Promise<void> {
+    this.vmStats.replyBuffers++;
+    const m = this.memory;
+    if (m.mapAnon === undefined || m.unmap === undefined) {
+      const addr = m.mmap(size, tag);
+      if (used < size) m.munmap(addr + used, size - used);
+      if (used > 0) m.munmap(addr, Math.min(used, size));
+      return;
+    }
+    const mapped = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;
+    const addr = await m.mapAnon(size);
+    if (used < mapped) await m.unmap(addr + used, mapped - used);
+    if (used > 0) await m.unmap(addr, Math.min(used, mapped));
   }
 
   /** diskfs_S_io_seek (libdiskfs/io-seek.c): SEEK_SET/CUR/END; EINVAL below 0 or another whence. */
