@@ -44,9 +44,9 @@ export interface StoreRun {
 
 /** A buffer store_read returned. */
 export interface StoreBuffer {
-  /** Where it is in the task's map (page-aligned); 0 when nothing was read. */
+  /** Where it is in the task's map (page-aligned; 0 is an address like any other). */
   address: number;
-  /** Bytes of the map it covers (whole pages). */
+  /** Bytes of the map it covers (whole pages); 0: it is not in the map (nothing read, or no memory to map it). */
   mapped: number;
   /** The data read. */
   bytes: Uint8Array;
@@ -139,7 +139,7 @@ export class DeviceStore implements BlockSource {
     }
     // Several runs: one buffer for the whole amount, each run's reply copied into it.
     this.stats.multiRunReads++;
-    const whole = this.memory !== null ? await this.memory.mapAnon(amount) : 0;
+    const whole = this.memory !== null ? await this.memory.mapAnon(amount) : null;
     const out = new Uint8Array(amount);
     let done = 0;
     for (let j = k; j < this.runs.length && done < amount; j++) {
@@ -154,13 +154,13 @@ export class DeviceStore implements BlockSource {
     }
     const mapped = roundPage(amount);
     const used = roundPage(done);
-    if (whole !== 0 && used < mapped) await this.memory!.unmap(whole + used, mapped - used); // the unused tail
-    return { address: whole, mapped: whole === 0 ? 0 : used, bytes: out.subarray(0, done), inMap: false };
+    if (whole !== null && used < mapped) await this.memory!.unmap(whole + used, mapped - used); // the unused tail
+    return { address: whole ?? 0, mapped: whole === null ? 0 : used, bytes: out.subarray(0, done), inMap: false };
   }
 
   /** munmap a buffer store_read returned (vm_deallocate of its pages). */
   async release(buf: StoreBuffer): Promise<void> {
-    if (buf.address === 0 || buf.mapped === 0) return;
+    if (buf.mapped === 0) return;
     this.stats.buffersReleased++;
     await vm_deallocate(this.task.self, buf.address - (buf.address % PAGE_SIZE), buf.mapped);
   }

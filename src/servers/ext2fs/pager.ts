@@ -125,8 +125,8 @@ export interface Ext2PagerOptions {
 
 /** A page read for the kernel. */
 interface PageBuf {
-  /** where the buffer is in the task's map (0: none was mapped) */
-  address: number;
+  /** where the buffer is in the task's map (null: none was mapped) */
+  address: number | null;
   /** the page's bytes */
   bytes: Uint8Array;
   /** the map holds `bytes` at `address` */
@@ -340,13 +340,13 @@ export class Ext2Pager implements FilePager {
     const lock = buf.writelock ? VM_PROT_WRITE : VM_PROT_NONE;
     const b = buf.buf;
     this.s.suppliedBytes += PAGE_SIZE;
-    if (b.inMap && b.address !== 0) {
+    if (b.inMap && b.address !== null) {
       // libpager: memory_object_data_supply(control, page, buf, vm_page_size, dealloc = 1, ...)
       this.s.suppliedRegions++;
       await memory_object_data_supply(control, page, vm_ool_region(b.address, PAGE_SIZE), true, lock, false, null);
     } else {
       await memory_object_data_supply(control, page, b.bytes, false, lock, false, null);
-      if (b.address !== 0) await this.memory.unmap(b.address, PAGE_SIZE);
+      if (b.address !== null) await this.memory.unmap(b.address, PAGE_SIZE);
     }
   }
 
@@ -378,7 +378,7 @@ export class Ext2Pager implements FilePager {
       out.set(got.bytes, offs);
       if (offs === 0 && buf === null) {
         // First read: the returned buffer becomes the page buffer.
-        buf = { address: got.address, bytes: out, inMap: got.inMap };
+        buf = { address: got.mapped === 0 ? null : got.address, bytes: out, inMap: got.inMap };
       } else {
         // Copied into the buffer we have (a write in C), the new one freed.
         if (buf !== null) buf.inMap = false;
@@ -414,7 +414,7 @@ export class Ext2Pager implements FilePager {
       pos += n;
     }
     await doPendingReads();
-    const result: PageBuf = buf ?? { address: 0, bytes: out, inMap: false };
+    const result: PageBuf = buf ?? { address: null, bytes: out, inMap: false };
     return { buf: result, writelock };
   }
 

@@ -571,7 +571,7 @@ export class Ext2Server {
     const pageoff0 = offset % PAGE_SIZE;
     const oneWindow = pageoff0 + amount <= PAGER_MEMCPY_WINDOW;
     // diskfs_S_io_read: a reply larger than the in-line buffer is mmap'd.
-    const replyBuf = big && !oneWindow ? await this.memory.mapAnon!(amount) : 0;
+    const replyBuf = big && !oneWindow ? await this.memory.mapAnon!(amount) : null;
     const out = oneWindow ? null : new Uint8Array(amount);
     let done = 0;
     let region: Uint8Array | null = null;
@@ -598,7 +598,7 @@ export class Ext2Server {
       }
       done += n;
     }
-    if (replyBuf !== 0) {
+    if (replyBuf !== null) {
       this.vmStats.replyBuffers++;
       await this.memory.unmap!(replyBuf, amount);
     }

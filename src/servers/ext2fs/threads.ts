@@ -91,13 +91,14 @@ export class ServerThreads {
    * when none waits, and another when it took the last one); `fn` runs as that thread.
    */
   async run<T>(fn: () => Promise<T> | T): Promise<T> {
-    if (this.onDemand) {
-      await this.reap();
-      if (this.idle.length === 0) await this.spawn();
-    } else {
-      while (this.idle.length === 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.onDemand) await this.reap();
+    // Another request may take the thread made (or freed) for this one while it waits.
+    let t = this.idle.shift();
+    while (t === undefined) {
+      if (this.onDemand) await this.spawn();
+      else await new Promise<void>((resolve) => this.waiters.push(resolve));
+      t = this.idle.shift();
     }
-    const t = this.idle.shift()!;
     this.busy++;
     this.s.peakBusy = Math.max(this.s.peakBusy, this.busy);
     try {
