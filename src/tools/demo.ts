@@ -164,6 +164,13 @@ export function selectTree(root: string, maxFiles: number): DemoTree {
   };
 }
 
+/** Copies the selected tree from `from` into `dest` (directories, files, symlinks). */
+export function stageTree(tree: DemoTree, from: string, dest: string): void {
+  for (const d of tree.dirs) mkdirSync(join(dest, d), { recursive: true });
+  for (const f of tree.files) copyFileSync(join(from, f.path), join(dest, f.path));
+  for (const l of tree.links) symlinkSync(l.target, join(dest, l.path));
+}
+
 /** A cached demo image and what is known about its tree. */
 export interface DemoImage {
   path: string;
@@ -215,11 +222,7 @@ export function demoImage(from: string, maxFiles: number, pattern = 'NR', dir = 
   const stage = whole ? null : mkdtempSync(join(tmpdir(), 'tsmach-demo-tree-'));
   try {
     const src = stage ?? from;
-    if (stage !== null) {
-      for (const d of tree.dirs) mkdirSync(join(stage, d), { recursive: true });
-      for (const f of tree.files) copyFileSync(join(from, f.path), join(stage, f.path));
-      for (const l of tree.links) symlinkSync(l.target, join(stage, l.path));
-    }
+    if (stage !== null) stageTree(tree, from, stage);
     const blocks = tree.files.reduce((n, f) => n + Math.ceil(f.size / 4096) * (1 + 1 / 1000), 0) + tree.dirs.length * 2 + tree.links.length;
     const sizeMiB = Math.ceil((blocks * 4096 * 1.15) / (1 << 20)) + 16;
     const inodes = tree.files.length + tree.dirs.length + tree.links.length + 1024;

@@ -110,8 +110,11 @@ function parseKernelArgs(argv: string[]): KernelArgs {
   return a;
 }
 
-/** Counts each task's messages and times the VM calls, by wrapping the traps the kernel hands out. */
-function observeTraps(kernel: Kernel, messages: Map<string, number>, vm: Map<string, { calls: number; ms: number }>): void {
+/**
+ * Counts each task's messages and times the VM calls, by wrapping the traps the kernel
+ * hands out from now on (embedded kernels too: createTask connects through the same call).
+ */
+export function observeTraps(kernel: Kernel, messages: Map<string, number>, vm: Map<string, { calls: number; ms: number }>): void {
   const connect = kernel.connect.bind(kernel);
   kernel.connect = (task: Task, connection) => {
     const traps = connect(task, connection);
