@@ -46,7 +46,17 @@ import { lineChart } from './chart.js';
 import { runStress, type StressResult } from './stress.js';
 
 export const DEMO_USAGE = `usage: tsmach demo [--from DIR] [--files N | --quick] [--pattern P] [--levels L0,L1,L2]
-                   [--sequential] [--format object|pages|entries] [--chart FILE] [--json FILE]`;
+                   [--sequential] [--format object|pages|entries] [--chart FILE] [--json FILE]
+The Hurd's stress test: grep PATTERN -r / through an ext2fs server over an ext2 image of DIR,
+at each VM level, kernel, default pager, ext2fs and grep each a process; ext2fs's map entries.
+  --from DIR       the tree to copy into the image (default /usr/include)
+  --files N        at most N of its files, picked evenly (default 3000; 0: all); --quick: 400
+  --pattern P      what grep looks for (default NR)
+  --levels LIST    the VM levels (default L0,L1,L2)
+  --sequential     one level after the other (default: all at once)
+  --format F       how device_read data reaches ext2fs: object (default), pages, entries
+  --chart FILE     the SVG chart (default: next to the cached image)
+  --json FILE      every figure as JSON`;
 
 /** What the levels are. */
 export const LEVEL_NAMES: Record<VmLevel, string> = {

@@ -1,9 +1,17 @@
 /*
  * File: tools/grep.ts
- * Purpose: `tsmach grep PATTERN -r PATH --image FILE.img`: GNU grep 3.8's search, run as a
- *          Mach task that walks and reads the tree only through the ext2fs-like server
- *          (dir_lookup, dir_readdir, io_stat, io_read; never the host file system), and
- *          prints what GNU grep prints.
+ * Purpose: `tsmach grep PATTERN -r PATH`: GNU grep 3.8's search, run as a Mach task that
+ *          walks and reads the tree only through the ext2fs-like server (dir_lookup,
+ *          dir_readdir, io_stat, io_read; never the host file system), and prints what
+ *          GNU grep prints.
+ *
+ * Two ways to reach a server: by default the task connects to the running kernel (as
+ * every task finds it: TSMACH_CONNECTION or the connection file of tsmach kernel/boot)
+ * and looks the server's root up in the name service (`--server NAME`, default
+ * "ext2fs", which src/servers/ext2fs/main.ts checks in); with `--image FILE.img` an
+ * embedded kernel, an ext2fs task over the image and the grep task are made in this
+ * process. `--summary FILE` writes what the search did (files, directories, bytes,
+ * lines selected, time, messages sent) as JSON.
  *
  * Followed (GNU grep 3.8, src/grep.c; gnulib fts.c), so the output is GNU grep's byte for
  * byte on the same tree:
