@@ -7,9 +7,14 @@
  * of the run left in the kernel once the servers are gone.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io_read } from '../../src/gen/io.user.js';
+import { netname_look_up } from '../../src/gen/netname.user.js';
+import { file_name_lookup, port_close, readdir_all, take_ool } from '../../src/servers/ext2fs/client.js';
+import { O_READ } from '../../src/servers/ext2fs/hurd_types.js';
+import { connect } from '../../src/transport/websocket.js';
 import { runStress } from '../../src/tools/stress.js';
 import { cleanup, Proc, tempDir, TSMACH } from './helpers.js';
 
@@ -73,6 +78,38 @@ describe.skipIf(!HAVE_TOOLS && !process.env.CI)('the stress test, every piece a 
     const s = JSON.parse(readFileSync(summary, 'utf8')) as { files: number; rpcs: number };
     expect(s.files).toBeGreaterThan(150);
     expect(s.rpcs).toBeGreaterThan(s.files * 4);
+
+    // This test as a task: every listing and every file's bytes through the server process
+    // (out-of-line replies arrive as regions over WebSocket) equal the tree it was made from.
+    const t = await connect({ connectionFile, name: 'reader' });
+    try {
+      const root = (await netname_look_up(t.bootstrap!, '', 'ext2fs')).port_id!;
+      const ctx = { crdir: root, cwdir: root };
+      let files = 0;
+      const walk = async (rel: string): Promise<void> => {
+        const d = await file_name_lookup(ctx, `/${rel}`, O_READ);
+        const names = (await readdir_all(d)).map((e) => e.name).filter((x) => x !== '.' && x !== '..' && !(rel === '' && x === 'lost+found'));
+        await port_close(d);
+        expect(names.sort(), rel).toEqual(readdirSync(join(tree.root, rel)).sort());
+        for (const name of names) {
+          const path = rel === '' ? name : `${rel}/${name}`;
+          const st = lstatSync(join(tree.root, path));
+          if (st.isDirectory()) await walk(path);
+          else if (st.isFile()) {
+            const f = await file_name_lookup(ctx, `/${path}`, O_READ);
+            const parts: Uint8Array[] = [];
+            for (let data = await take_ool(t, (await io_read(f, -1, 40_000)).data); data.length > 0; data = await take_ool(t, (await io_read(f, -1, 40_000)).data)) parts.push(data);
+            await port_close(f);
+            expect(Buffer.concat(parts).equals(readFileSync(join(tree.root, path))), path).toBe(true);
+            files++;
+          }
+        }
+      };
+      await walk('');
+      expect(files).toBe(s.files);
+    } finally {
+      t.terminate();
+    }
     // The server is a boot module: tsmach ps lists it under its own name.
     const ps = new Proc([TSMACH, 'ps', '--connection-file', connectionFile]);
     let psOut = '';

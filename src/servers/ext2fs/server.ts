@@ -564,6 +564,11 @@ export class Ext2Server {
    * object, window by window (vm_map, fault in with vm_read, copy, munmap). Returns the
    * bytes, or the region vm_read placed in this task's map when one window covered a
    * read too large for MIG's in-line buffer (sent out of line with dealloc).
+   *
+   * Note: the kernel's vm_read loses the last (start % PAGE_SIZE) bytes of a range that
+   * starts inside a page when a pager has not supplied the pages yet (vm/fault.ts
+   * vm_object_read_now records the missing pages rounded in the data's coordinates, not
+   * the object's); reading the window's whole pages avoids it.
    */
   private async pagerRead(node: Node, offset: number, amount: number): Promise<Uint8Array> {
     const port = this.task.port(await this.pager!.pagerPort!(node));
@@ -583,12 +588,15 @@ export class Ext2Server {
       const { address: window } = await vm_map(this.task.self, 0, windowsize, 0, true, port, at - pageoff, false, VM_PROT_READ, VM_PROT_READ, VM_INHERIT_NONE);
       this.vmStats.windows++;
       try {
-        const { data } = await vm_read(this.task.self, window + pageoff, n); // the faults, and the copy
-        if (oneWindow && big) {
-          region = data; // already in our map: the reply itself
+        // The faults, and the copy: the window's whole pages are read (a vm_read that
+        // starts inside a page of a pager's object loses the end of its last page: see
+        // the note in pagerRead's doc), and the part asked for taken from them.
+        const { data } = await vm_read(this.task.self, window, Math.ceil(windowsize / PAGE_SIZE) * PAGE_SIZE);
+        const where = vm_ool_address(data);
+        if (oneWindow && big && where !== undefined) {
+          region = vm_ool_region(where + pageoff, n); // already in our map: the reply itself
         } else {
-          const bytes = new Uint8Array(data);
-          const where = vm_ool_address(data);
+          const bytes = data.slice(pageoff, pageoff + n);
           if (where !== undefined) await vm_deallocate(this.task.self, where, data.length);
           if (out === null) region = bytes;
           else out.set(bytes, done);
@@ -603,14 +611,8 @@ export class Ext2Server {
       await this.memory.unmap!(replyBuf, amount);
     }
     if (out !== null) return out;
-    const r = region!;
-    const where = vm_ool_address(r);
-    if (oneWindow && big && where !== undefined) {
-      this.vmStats.regionReplies++;
-      const reply = vm_ool_region(where, r.length);
-      return reply;
-    }
-    return r;
+    if (vm_ool_address(region!) !== undefined) this.vmStats.regionReplies++;
+    return region!;
   }
 
   /**
