@@ -565,10 +565,11 @@ export class Ext2Server {
    * bytes, or the region vm_read placed in this task's map when one window covered a
    * read too large for MIG's in-line buffer (sent out of line with dealloc).
    *
-   * Note: the kernel's vm_read loses the last (start % PAGE_SIZE) bytes of a range that
-   * starts inside a page when a pager has not supplied the pages yet (vm/fault.ts
-   * vm_object_read_now records the missing pages rounded in the data's coordinates, not
-   * the object's); reading the window's whole pages avoids it.
+   * Note: the kernel's vm_read of a range that starts inside a page, over pages a pager
+   * has not supplied yet, returns zeros for the end of the range (up to PAGE_SIZE minus
+   * start % PAGE_SIZE bytes): vm/fault.ts vm_object_read_now records each missing page
+   * rounded in the data's coordinates, not the object's, and vm_map_copy_read_missing
+   * reads a page from there. Reading the window's whole pages avoids it.
    */
   private async pagerRead(node: Node, offset: number, amount: number): Promise<Uint8Array> {
     const port = this.task.port(await this.pager!.pagerPort!(node));
