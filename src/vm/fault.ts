@@ -315,13 +315,20 @@ export async function vm_object_read_async(
   return KERN_SUCCESS;
 }
 
+/** A run of bytes a read could not take without a pager: [at, at + length) in the output. */
+export interface VmReadGap {
+  at: number;
+  length: number;
+}
+
 /**
  * The same, without waiting: pages a pager would have to provide are left as they are in
  * `out` and reported.
- * Returns: the offsets (relative to `offset`, page-rounded down) of the pages not read.
+ * Returns: one gap per page not read, in `out`'s coordinates (each gap is the part of one
+ * object page that the read covers, so it need not start on a page boundary of `out`).
  */
-export function vm_object_read_now(object: VmObject | null, offset: number, length: number, out: Uint8Array, at: number): number[] {
-  const missing: number[] = [];
+export function vm_object_read_now(object: VmObject | null, offset: number, length: number, out: Uint8Array, at: number): VmReadGap[] {
+  const missing: VmReadGap[] = [];
   if (object === null) return missing;
   let done = 0;
   while (done < length) {
@@ -333,7 +340,7 @@ export function vm_object_read_now(object: VmObject | null, offset: number, leng
     if (r.kr === KERN_SUCCESS && r.data !== undefined) {
       if (r.data !== null) out.set(r.data.subarray(within, within + n), at + done);
     } else {
-      missing.push(done - (done % PAGE_SIZE));
+      missing.push({ at: at + done, length: n });
     }
     done += n;
   }

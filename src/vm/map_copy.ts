@@ -24,7 +24,7 @@ import { vm_map_delete } from './delete.js';
 import type { VmMapEntry } from './entry.js';
 import { vm_map_entry_copy_full, vm_map_entry_create, vm_map_entry_dispose } from './entry.js';
 import { vm_map_enter } from './enter.js';
-import { vm_fault_page, vm_fault_retry, vm_object_read_async, vm_object_read_now } from './fault.js';
+import { vm_fault_page, vm_fault_retry, vm_object_read_async, vm_object_read_now, type VmReadGap } from './fault.js';
 import type { VmMap } from './map.js';
 import {
   vm_map_clip_end, vm_map_clip_start, vm_map_entry_contains, vm_map_entry_link, vm_map_lookup_entry,
@@ -447,18 +447,18 @@ function* vm_map_copy_pieces(copy: VmMapCopy): Generator<{ object: VmObject | nu
 /**
  * The copy's data as a read would see it now, into a new array of copy.size bytes;
  * pages only a pager could provide are left zero and listed.
- * Returns: the bytes and the byte offsets (in the data) of the pages not read.
+ * Returns: the bytes and the runs of them (one per source page) not read.
  */
-export function vm_map_copy_read_now(copy: VmMapCopy | null): { bytes: Uint8Array; missing: number[] } {
+export function vm_map_copy_read_now(copy: VmMapCopy | null): { bytes: Uint8Array; missing: VmReadGap[] } {
   if (copy === null) return { bytes: new Uint8Array(0), missing: [] };
   const bytes = new Uint8Array(copy.size);
-  const missing: number[] = [];
+  const missing: VmReadGap[] = [];
   for (const piece of vm_map_copy_pieces(copy)) {
     if (piece.page !== undefined) {
       if (piece.page !== null) bytes.set(piece.page.subarray(piece.offset, piece.offset + piece.length), piece.at);
       continue;
     }
-    for (const m of vm_object_read_now(piece.object, piece.offset, piece.length, bytes, piece.at)) missing.push(piece.at + m);
+    missing.push(...vm_object_read_now(piece.object, piece.offset, piece.length, bytes, piece.at));
   }
   return { bytes, missing };
 }
@@ -468,14 +468,14 @@ export function vm_map_copy_read_now(copy: VmMapCopy | null): { bytes: Uint8Arra
  * and waiting for them.
  * Returns: KERN_SUCCESS or KERN_MEMORY_ERROR.
  */
-export async function vm_map_copy_read_missing(system: VmSystem | null, copy: VmMapCopy, bytes: Uint8Array, missing: number[]): Promise<number> {
+export async function vm_map_copy_read_missing(system: VmSystem | null, copy: VmMapCopy, bytes: Uint8Array, missing: VmReadGap[]): Promise<number> {
   if (missing.length === 0) return KERN_SUCCESS;
   for (const piece of vm_map_copy_pieces(copy)) {
     if (piece.page !== undefined || piece.object === null) continue;
     for (const m of missing) {
-      if (m + PAGE_SIZE <= piece.at || m >= piece.at + piece.length) continue;
-      const from = Math.max(m, piece.at);
-      const to = Math.min(m + PAGE_SIZE, piece.at + piece.length);
+      const from = Math.max(m.at, piece.at);
+      const to = Math.min(m.at + m.length, piece.at + piece.length);
+      if (from >= to) continue;
       const kr = await vm_object_read_async(system, piece.object, piece.offset + (from - piece.at), to - from, bytes, from);
       if (kr !== KERN_SUCCESS) return kr;
     }

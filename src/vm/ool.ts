@@ -15,8 +15,10 @@
  *   - receiving: the region is placed in the receiver's map, and the item's data is a
  *     Uint8Array of its bytes with an `address` property: where it now is. It stays there
  *     until the receiver vm_deallocates it. Pages only a pager could provide (not yet
- *     paged in when the message was received) are zero in the bytes and their offsets
- *     listed in a `missing` property; vm_read them from `address` to have them.
+ *     paged in when the message was received) are zero in the bytes and listed in a
+ *     `missing` property: the offset in the data where each such run starts (a run ends
+ *     at the next source page boundary, so within PAGE_SIZE bytes); vm_read them from
+ *     `address` to have them.
  * In the kernel, between copyin and copyout, the data is a Uint8Array of the bytes as
  * they were at copyin (what kernel servers read), and stands for its vm_map_copy
  * (vm_ool_copy). Data the kernel makes itself for a message carries a copy of the
@@ -45,6 +47,7 @@ import {
   vm_map_copy_discard, vm_map_copy_entry_list_from_bytes, vm_map_copy_object_from_bytes, vm_map_copy_page_list_from_bytes,
   vm_map_copy_read_now, vm_map_copyin, vm_map_copyin_object, vm_map_copyout,
 } from './map_copy.js';
+import type { VmReadGap } from './fault.js';
 import type { VmSystem } from './vm_system.js';
 import { KERN_SUCCESS } from '../mach/kern_return.js';
 
@@ -52,14 +55,14 @@ import { KERN_SUCCESS } from '../mach/kern_return.js';
 export interface VmOolData extends Uint8Array {
   /** Sending: the region's start in the sender's map. Received: where it was placed. */
   address?: number;
-  /** Received: offsets (in the data) of pages a pager still has to provide; zero here. */
+  /** Received: where (in the data) each run a pager still has to provide starts (a run is at most a page); zero here. */
   missing?: number[];
 }
 
 /* The copy each in-kernel data array stands for. */
 const copies = new WeakMap<Uint8Array, VmMapCopy>();
 /* Pages of in-kernel data not read at copyin (a pager's). */
-const missing_at_copyin = new WeakMap<Uint8Array, number[]>();
+const missing_at_copyin = new WeakMap<Uint8Array, VmReadGap[]>();
 /* The map of each task's IPC space. */
 const space_maps = new WeakMap<IpcSpace, VmMap>();
 
@@ -86,7 +89,7 @@ export function vm_space_set_map(space: IpcSpace, map: VmMap): void {
 }
 
 /** In-kernel data for `copy`: its bytes as they are now, standing for the copy. */
-export function vm_ool_attach(copy: VmMapCopy | null, bytes?: Uint8Array, missing?: number[]): Uint8Array {
+export function vm_ool_attach(copy: VmMapCopy | null, bytes?: Uint8Array, missing?: VmReadGap[]): Uint8Array {
   if (bytes === undefined) {
     const read = vm_map_copy_read_now(copy);
     bytes = read.bytes;
@@ -210,7 +213,7 @@ export const vm_ipc_hook: IpcKmsgVm = {
     const out = (bytes === data ? data : bytes) as VmOolData;
     void length;
     out.address = r.address;
-    if (missing.length > 0) out.missing = missing;
+    if (missing.length > 0) out.missing = missing.map((gap) => gap.at);
     return out;
   },
 

@@ -564,12 +564,6 @@ export class Ext2Server {
    * object, window by window (vm_map, fault in with vm_read, copy, munmap). Returns the
    * bytes, or the region vm_read placed in this task's map when one window covered a
    * read too large for MIG's in-line buffer (sent out of line with dealloc).
-   *
-   * Note: the kernel's vm_read of a range that starts inside a page, over pages a pager
-   * has not supplied yet, returns zeros for the end of the range (up to PAGE_SIZE minus
-   * start % PAGE_SIZE bytes): vm/fault.ts vm_object_read_now records each missing page
-   * rounded in the data's coordinates, not the object's, and vm_map_copy_read_missing
-   * reads a page from there. Reading the window's whole pages avoids it.
    */
   private async pagerRead(node: Node, offset: number, amount: number): Promise<Uint8Array> {
     const port = this.task.port(await this.pager!.pagerPort!(node));
@@ -589,9 +583,8 @@ export class Ext2Server {
       const { address: window } = await vm_map(this.task.self, 0, windowsize, 0, true, port, at - pageoff, false, VM_PROT_READ, VM_PROT_READ, VM_INHERIT_NONE);
       this.vmStats.windows++;
       try {
-        // The faults, and the copy: the window's whole pages are read (a vm_read that
-        // starts inside a page of a pager's object loses the end of its last page: see
-        // the note in pagerRead's doc), and the part asked for taken from them.
+        // The faults, and the copy: the window's whole pages are read (pager_memcpy's
+        // faults take whole pages too), and the part asked for taken from them.
         const { data } = await vm_read(this.task.self, window, Math.ceil(windowsize / PAGE_SIZE) * PAGE_SIZE);
         const where = vm_ool_address(data);
         if (oneWindow && big && where !== undefined) {

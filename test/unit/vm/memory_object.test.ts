@@ -66,6 +66,20 @@ describe('faults ask the pager', () => {
     expect(pager.log.filter((l) => l.startsWith('request'))).toHaveLength(2);
   });
 
+  it('a read that starts inside a page, over pages not yet resident, gets every byte (each from its own page)', async () => {
+    const k = kernel();
+    const bytesAt = (offset: number): Uint8Array => Uint8Array.from({ length: P }, (_, i) => ((offset + i) * 7 + ((offset + i) >> 12)) % 251);
+    const pager = await TestPager.start(k, { fill: bytesAt });
+    const { t } = await mapped(k, pager, 0x10000, 8);
+    const start = 3136;
+    const length = 29632; // ends 960 bytes before the end of the eighth page
+    const { data } = await vm_read(t.self, 0x10000 + start, length);
+    const whole = new Uint8Array(8 * P);
+    for (let p = 0; p < 8; p++) whole.set(bytesAt(p * P), p * P);
+    expect(Buffer.from(data).equals(Buffer.from(whole.subarray(start, start + length)))).toBe(true);
+    expect(pager.log.filter((l) => l.startsWith('request'))).toHaveLength(8);
+  });
+
   it('memory_object_data_unavailable gives zeros; memory_object_data_error gives KERN_MEMORY_ERROR', async () => {
     const k = kernel();
     const pager = await TestPager.start(k, { mode: 'unavailable', fill: pattern });
