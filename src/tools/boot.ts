@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Boot, parseBootScript, parseModuleArgs, type BootModule } from '../kern/boot.js';
+import { ArgvOptions } from './argv.js';
 
 export const BOOT_USAGE = `usage: tsmach boot [--vm-level L0|L1|L2] [--memory-pages N] [--pager-timeout MS] [--no-privileged-tools]
                    [--disk IMAGE [--disk-name N] [--disk-writable] [--disk-format F]]
@@ -27,15 +28,10 @@ export async function bootCommand(argv: string[]): Promise<number> {
   const kernelArgs: string[] = [];
   const modules: BootModule[] = [];
   try {
-    let i = 0;
-    for (; i < argv.length; i++) {
-      const arg = argv[i]!;
-      if (arg === '--') { i++; break; }
-      const value = (): string => {
-        const v = argv[++i];
-        if (v === undefined) throw new Error(`${arg} needs a value`);
-        return v;
-      };
+    const options = new ArgvOptions(argv);
+    for (const arg of options) {
+      if (arg === '--') break;
+      const value = (): string => options.value(arg);
       switch (arg) {
         case '--vm-level': case '--listen': case '--connection-file': case '--token-file':
         case '--disk': case '--disk-name': case '--disk-format': case '--memory-pages': case '--pager-timeout':
@@ -53,7 +49,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
           throw new Error(`unknown option ${arg}`);
       }
     }
-    modules.push(...parseModuleArgs(argv.slice(i)));
+    modules.push(...parseModuleArgs(options.rest()));
   } catch (e) {
     process.stderr.write(`tsmach boot: ${(e as Error).message}\n${BOOT_USAGE}\n`);
     return 2;

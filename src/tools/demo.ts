@@ -44,6 +44,7 @@ import { VM_LEVELS, type VmLevel } from '../vm/level.js';
 import type { LayoutKind, LayoutRange } from '../servers/ext2fs/ext2fs_task.js';
 import { lineChart } from './chart.js';
 import { runStress, type StressResult } from './stress.js';
+import { ArgvOptions } from './argv.js';
 
 export const DEMO_USAGE = `usage: tsmach demo [--from DIR] [--files N | --quick] [--pattern P] [--levels L0,L1,L2]
                    [--sequential] [--format object|pages|entries] [--chart FILE] [--json FILE]
@@ -78,13 +79,9 @@ export interface DemoArgs {
 
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   const a: DemoArgs = { from: '/usr/include', files: 3000, pattern: 'NR', levels: [...VM_LEVELS], sequential: false, format: 'object', chart: null, json: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
+  const options = new ArgvOptions(argv);
+  for (const arg of options) {
+    const value = (): string => options.value(arg);
     switch (arg) {
       case '--from': a.from = resolve(value()); break;
       case '--files': {

@@ -22,6 +22,7 @@ import { defaultConnectionFile, defaultTokenFile, newToken, removeConnectionFile
 import { KernelServer, privilegedTokenFile } from '../kern/server.js';
 import { VM_LEVELS, type VmLevel } from '../vm/level.js';
 import type { DiskOptions } from '../kern/device.js';
+import { ArgvOptions } from './argv.js';
 
 export const KERNEL_USAGE = `usage: tsmach kernel [--listen HOST:PORT] [--token-file PATH] [--connection-file PATH]
                      [--vm-level L0|L1|L2] [--memory-pages N] [--pager-timeout MS] [--no-privileged-tools]
@@ -67,13 +68,9 @@ export function parseKernelArgs(argv: string[]): KernelArgs {
     if (d === undefined) throw new Error(`${flag} applies to the --disk before it`);
     return d;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
+  const options = new ArgvOptions(argv);
+  for (const arg of options) {
+    const value = (): string => options.value(arg);
     switch (arg) {
       case '--listen': Object.assign(a, parseListen(value())); break;
       case '--token-file': a.tokenFile = resolve(value()); break;

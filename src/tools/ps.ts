@@ -32,6 +32,7 @@ import type { MachPort } from '../mach/mig.js';
 import type { MachTask } from '../runtime/task.js';
 import { connect } from '../transport/websocket.js';
 import { PAGE_SIZE } from '../vm/vm_param.js';
+import { ArgvOptions } from './argv.js';
 
 /* ==== connecting as a privileged tool ================================================ */
 
@@ -185,17 +186,12 @@ export interface PsArgs {
 
 export function parsePsArgs(argv: string[]): PsArgs {
   const a: PsArgs = { json: false, header: true, connectionFile: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+  const options = new ArgvOptions(argv);
+  for (const arg of options) {
     switch (arg) {
       case '--json': a.json = true; break;
       case '--no-header': a.header = false; break;
-      case '--connection-file': {
-        const v = argv[++i];
-        if (v === undefined) throw new Error(`${arg} needs a value`);
-        a.connectionFile = resolve(v);
-        break;
-      }
+      case '--connection-file': a.connectionFile = resolve(options.value(arg)); break;
       default: throw new Error(`unknown option ${arg}`);
     }
   }

@@ -44,6 +44,7 @@ import { vminfo } from '../vm/vminfo.js';
 import type { KernelStats } from '../wire/codec.js';
 import type { Ext2fsTaskStats } from '../servers/ext2fs/ext2fs_task.js';
 import type { GrepSummary } from './grep.js';
+import { ArgvOptions } from './argv.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -88,13 +89,9 @@ interface KernelArgs {
 
 function parseKernelArgs(argv: string[]): KernelArgs {
   const a: KernelArgs = { level: 'L2', disk: '', format: 'object', memoryPages: undefined, sampleMs: 10, watch: 'ext2fs', tickets: ['ext2fs'] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${arg} needs a value`);
-      return x;
-    };
+  const options = new ArgvOptions(argv);
+  for (const arg of options) {
+    const v = (): string => options.value(arg);
     switch (arg) {
       case '--level': a.level = v().toUpperCase() as VmLevel; break;
       case '--disk': a.disk = v(); break;

@@ -27,6 +27,7 @@ import { VmObjectName } from '../vm/object.js';
 import type { VmRegionInfo } from '../vm/region.js';
 import { VminfoNames, vminfo_region_line, type VminfoOptions } from '../vm/vminfo.js';
 import { host_tasks, privilegedCommand, task_identity } from './ps.js';
+import { ArgvOptions } from './argv.js';
 
 /** mem_obj numbers that are port names in the tool's space (what the real vminfo prints). */
 class PortNames extends VminfoNames {
@@ -153,8 +154,8 @@ export function parseVminfoArgs(argv: string[]): VminfoArgs {
     }
   };
   let dashdash = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+  const args = new ArgvOptions(argv);
+  for (const arg of args) {
     if (dashdash || !arg.startsWith('-') || arg === '-') {
       words.push(arg);
       continue;
@@ -166,12 +167,7 @@ export function parseVminfoArgs(argv: string[]): VminfoArgs {
       case '--verbose': flag('v'); break;
       case '--decimal': flag('d'); break;
       case '--holes': flag('h'); break;
-      case '--connection-file': {
-        const v = argv[++i];
-        if (v === undefined) throw new Error(`${arg} needs a value`);
-        connectionFile = resolve(v);
-        break;
-      }
+      case '--connection-file': connectionFile = resolve(args.value(arg)); break;
       default:
         if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
         for (const c of arg.slice(1)) flag(c);

@@ -6,6 +6,7 @@
 
 import { resolve } from 'node:path';
 import { PAGE_SIZE } from '../../vm/vm_param.js';
+import { ArgvOptions } from '../../tools/argv.js';
 
 export const DEFAULT_PAGER_USAGE = 'usage: default-pager [--swap FILE] [--swap-size N[K|M|G]] [--json] [--verbose]';
 
@@ -30,13 +31,9 @@ export function parseSize(s: string): number {
 
 export function parseDefaultPagerArgs(argv: string[]): DefaultPagerArgs {
   const a: DefaultPagerArgs = { swap: null, pages: (64 << 20) / PAGE_SIZE, json: false, verbose: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
+  const options = new ArgvOptions(argv);
+  for (const arg of options) {
+    const value = (): string => options.value(arg);
     switch (arg) {
       case '--swap': a.swap = resolve(value()); break;
       case '--swap-size': a.pages = Math.ceil(parseSize(value()) / PAGE_SIZE); break;
