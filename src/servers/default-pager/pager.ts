@@ -57,16 +57,11 @@ import {
 } from '../../mach/port.js';
 import { mach_msg_server } from '../../runtime/server.js';
 import type { MachTask } from '../../runtime/task.js';
+import { MEMORY_OBJECT_COPY_DELAY, MEMORY_OBJECT_RETURN_NONE } from '../../vm/memory_object.js';
 import { vm_ool_address, type VmOolData } from '../../vm/ool.js';
 import { PAGE_SIZE } from '../../vm/vm_param.js';
+import { VM_PROT_NONE } from '../../vm/vm_prot.js';
 import type { SwapFile } from './swap.js';
-
-/** MEMORY_OBJECT_COPY_DELAY (include/mach/memory_object.h) */
-const MEMORY_OBJECT_COPY_DELAY = 2;
-/** MEMORY_OBJECT_RETURN_NONE */
-const MEMORY_OBJECT_RETURN_NONE = 0;
-/** VM_PROT_NONE: the lock on supplied pages (none: any access) */
-const VM_PROT_NONE = 0;
 
 /** One memory object the pager backs. */
 export interface PagerObject {
@@ -197,11 +192,17 @@ export class DefaultPager {
     return o;
   }
 
-  /** Frees an object's backing store. */
-  private freeStore(o: PagerObject): void {
+  /**
+   * The object is gone: its backing store is freed and its memory object port's receive
+   * right released (the pager's last right: the port dies).
+   */
+  private async deleteObject(o: PagerObject): Promise<void> {
     for (const slot of o.slots.values()) this.swap.release(slot);
     o.slots.clear();
     o.overflow.clear();
+    this.objects.delete(o.port);
+    this.stats.objects = this.objects.size;
+    await mach_port_mod_refs(this.task.self, o.port, MACH_PORT_RIGHT_RECEIVE, -1).catch(() => undefined);
   }
 
   /** Destroys every right the pager holds under `port`'s name (if any). */
@@ -231,6 +232,11 @@ export class DefaultPager {
     o.overflow.delete(offset);
     o.slots.set(offset, s);
     this.swap.write(s, page);
+  }
+
+  /** Whether the pager has the page at `offset` (in swap or in memory). */
+  private has(o: PagerObject, offset: number): boolean {
+    return o.slots.has(offset) || o.overflow.has(offset);
   }
 
   /** One page of an object, or null if the pager has none. */
@@ -313,7 +319,7 @@ export class DefaultPager {
             continue;
           }
           const gap = at;
-          while (at < length && (o === undefined || (!o.slots.has(offset + at) && !o.overflow.has(offset + at)))) at += PAGE_SIZE;
+          while (at < length && (o === undefined || !this.has(o, offset + at))) at += PAGE_SIZE;
           await memory_object_data_unavailable(control, offset + gap, at - gap);
           this.stats.pagesUnavailable += (at - gap) / PAGE_SIZE;
         }
@@ -337,10 +343,7 @@ export class DefaultPager {
         o.name = null;
         if (o.internal) {
           // The kernel's send right came with this message: nobody can reach the object.
-          this.freeStore(o);
-          this.objects.delete(object.name);
-          this.stats.objects = this.objects.size;
-          await mach_port_mod_refs(this.task.self, object.name, MACH_PORT_RIGHT_RECEIVE, -1).catch(() => undefined);
+          await this.deleteObject(o);
         }
         // An object of default_pager_object_create keeps its pages until no-senders.
       }),
@@ -395,12 +398,9 @@ export class DefaultPager {
       mach_notify_no_senders: counted(async (port) => {
         const o = this.objects.get(port.name);
         if (o === undefined || o.internal) return KERN_INVALID_ARGUMENT;
-        this.freeStore(o);
-        this.objects.delete(port.name);
-        this.stats.objects = this.objects.size;
+        await this.deleteObject(o);
         await this.destroyName(o.control);
         await this.destroyName(o.name);
-        await mach_port_mod_refs(this.task.self, port.name, MACH_PORT_RIGHT_RECEIVE, -1).catch(() => undefined);
         return KERN_SUCCESS;
       }),
     };
