@@ -11,8 +11,8 @@
  *   processor_set_tasks(set)                  -> send rights to every task's kernel port
  * Only a holder of the privileged host port gets a set's control port, so only it can
  * list the tasks; the name port (which anyone gets) answers nothing but
- * processor_set_default. One processor set per kernel: the default one, made the first
- * time it is asked for, destroyed with the kernel.
+ * processor_set_default. The set itself (one per kernel: the default one) is
+ * kern/processor.ts's.
  *
  * task_info flavors:
  *   TASK_BASIC_INFO (1): GNU Mach's struct task_basic_info on x86_64, 18 integers:
@@ -28,8 +28,8 @@
 import { gnumach_server, type gnumach_routines } from '../gen/gnumach.server.js';
 import type { mach_routines } from '../gen/mach.server.js';
 import { mach_host_server, type mach_host_routines } from '../gen/mach_host.server.js';
-import { IKOT_PSET, IKOT_PSET_NAME, ipc_kobject_server_register, ipc_kobject_set } from '../ipc/kobject.js';
-import { ipc_port_alloc_kernel, ipc_port_dealloc_kernel, ipc_port_make_send, IP_VALID, type IpcPort, type IpcPortRef } from '../ipc/port.js';
+import { ipc_kobject_server_register } from '../ipc/kobject.js';
+import { ipc_port_make_send } from '../ipc/port.js';
 import { KERN_INVALID_ARGUMENT, KERN_INVALID_TASK, KERN_SUCCESS } from '../mach/kern_return.js';
 import type { MachPort } from '../mach/mig.js';
 import type { VmMap } from '../vm/map.js';
@@ -37,12 +37,13 @@ import type { VmObject } from '../vm/object.js';
 import { PAGE_SIZE } from '../vm/vm_param.js';
 import { convert_port_to_host, convert_port_to_host_priv, type Host } from './host.js';
 import { kernelServer, type KernelMsg } from './ipc_mig.js';
-import { convert_port_to_task, type Task } from './task.js';
+import {
+  convert_port_to_pset, convert_port_to_pset_name, default_pset, default_pset_destroy, type ProcessorSet, type PsetKernel,
+} from './processor.js';
+import { convert_port_to_task } from './task.js';
 
 /** What this file needs of a kernel (kern/kernel.ts's Kernel). */
-export interface HostKernel {
-  readonly host: Host;
-  readonly tasks: Map<number, Task>;
+export interface HostKernel extends PsetKernel {
   readonly vmLevel: string;
 }
 
@@ -57,53 +58,14 @@ export const TASK_TSMACH_INFO_COUNT = 2 + 64;
 /** The kernel's version string (host_kernel_version). */
 export const KERNEL_VERSION = 'tsmach 0.1.0: GNU Mach IPC and VM in TypeScript';
 
-/* ==== processor sets ================================================================ */
-
-/** struct processor_set, reduced to its ports and its kernel (the tasks it holds). */
-export class ProcessorSet {
-  /** pset_self: the control port (IKOT_PSET) */
-  readonly pset_self: IpcPort;
-  /** pset_name_self: the name port (IKOT_PSET_NAME) */
-  readonly pset_name_self: IpcPort;
-  readonly kernel: HostKernel;
-
-  constructor(kernel: HostKernel) {
-    this.kernel = kernel;
-    this.pset_self = ipc_port_alloc_kernel();
-    ipc_kobject_set(this.pset_self, this, IKOT_PSET);
-    this.pset_name_self = ipc_port_alloc_kernel();
-    ipc_kobject_set(this.pset_name_self, this, IKOT_PSET_NAME);
-  }
-
-  destroy(): void {
-    ipc_port_dealloc_kernel(this.pset_self);
-    ipc_port_dealloc_kernel(this.pset_name_self);
-  }
-}
+/* ==== mach_host.defs (the processor sets themselves: kern/processor.ts) ============== */
 
 const kernels = new WeakMap<Host, HostKernel>();
-const default_psets = new WeakMap<Host, ProcessorSet>();
 
-/** The host's default processor set (made the first time it is asked for), or null. */
-function default_pset(host: Host): ProcessorSet | null {
-  let pset = default_psets.get(host);
-  if (pset === undefined) {
-    const kernel = kernels.get(host);
-    if (kernel === undefined) return null;
-    pset = new ProcessorSet(kernel);
-    default_psets.set(host, pset);
-  }
-  return pset;
-}
-
-/** convert_port_to_pset: the set a control port stands for, or null. */
-export function convert_port_to_pset(port: IpcPortRef): ProcessorSet | null {
-  return IP_VALID(port) && port.ip_kotype === IKOT_PSET ? (port.ip_kobject as ProcessorSet) : null;
-}
-
-/** convert_port_to_pset_name: the set a control or name port stands for, or null. */
-export function convert_port_to_pset_name(port: IpcPortRef): ProcessorSet | null {
-  return IP_VALID(port) && (port.ip_kotype === IKOT_PSET || port.ip_kotype === IKOT_PSET_NAME) ? (port.ip_kobject as ProcessorSet) : null;
+/** The default processor set of the kernel `host` belongs to, or null (no such kernel). */
+function host_default_pset(host: Host): ProcessorSet | null {
+  const kernel = kernels.get(host);
+  return kernel === undefined ? null : default_pset(kernel);
 }
 
 /** The mach_host.defs routines the kernel implements. */
@@ -113,7 +75,7 @@ export function mach_host_routines_of(rt: KernelMsg): Partial<mach_host_routines
     /** processor_set_default (kern/processor.c): the default set's name port. Returns KERN_INVALID_ARGUMENT for no host. */
     processor_set_default(host) {
       const h = host_of(host);
-      const pset = h === null ? null : default_pset(h);
+      const pset = h === null ? null : host_default_pset(h);
       if (pset === null) return KERN_INVALID_ARGUMENT;
       return { default_set: rt.right(ipc_port_make_send(pset.pset_name_self)) };
     },
@@ -139,7 +101,7 @@ export function mach_host_routines_of(rt: KernelMsg): Partial<mach_host_routines
     /** host_processor_sets (kern/processor.c): the name ports of the host's sets (one). */
     host_processor_sets(host) {
       const h = host_of(host);
-      const pset = h === null ? null : default_pset(h);
+      const pset = h === null ? null : host_default_pset(h);
       if (pset === null) return KERN_INVALID_ARGUMENT;
       return { processor_sets: [rt.right(ipc_port_make_send(pset.pset_name_self))] };
     },
@@ -281,7 +243,6 @@ export function host_server_attach(kernel: HostKernel, rt: KernelMsg): void {
 
 /** The kernel shuts down: its processor set's ports die. */
 export function host_server_detach(kernel: HostKernel): void {
-  default_psets.get(kernel.host)?.destroy();
-  default_psets.delete(kernel.host);
+  default_pset_destroy(kernel);
   kernels.delete(kernel.host);
 }
