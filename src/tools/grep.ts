@@ -797,7 +797,7 @@ class GrepRun {
       files = ['.'];
       this.omitDotSlash = true;
     }
-    for (const f of files) await this.commandLineArg(f);
+    for (const f of files) await this.grepfile(null, f, f);
     this.flush();
     return this.errseen ? 2 : this.matched ? 0 : 1;
   }
@@ -841,35 +841,6 @@ class GrepRun {
   }
 
   // ---- walking ----
-
-  /** grep_command_line_arg → grepfile(AT_FDCWD, arg, follow, command_line). */
-  private async commandLineArg(arg: string): Promise<void> {
-    let port: MachPort;
-    try {
-      port = await file_name_lookup(this.ctx, arg, O_READ);
-    } catch (e) {
-      this.suppressible(arg, this.errorCode(e));
-      return;
-    }
-    try {
-      let st: IoStat;
-      try {
-        st = await fstat(port);
-      } catch (e) {
-        this.suppressible(arg, this.errorCode(e));
-        return;
-      }
-      if (this.outFile < 0) this.outFile = isDirMode(st.st_mode) ? 1 : 0;
-      if (isDirMode(st.st_mode)) {
-        if (this.o.recursive) await this.walk(port, ftsRootPath(arg), new Set([st.st_ino]));
-        else this.suppressible(arg, EISDIR);
-        return;
-      }
-      await this.grepDesc(port, st, arg);
-    } finally {
-      await port_close(port);
-    }
-  }
 
   /** fts_build + fts_read over one directory, depth first, as grep -r sees it. */
   private async walk(dir: MachPort, path: string, ancestors: Set<number>): Promise<void> {
@@ -925,41 +896,58 @@ class GrepRun {
       }
       if (type === DT_LNK) continue; // FTS_SL: not followed under -r
       if (type === DT_CHR || type === DT_BLK || type === DT_FIFO || type === DT_SOCK) continue; // devices: skipped
-      await this.recursedFile(dir, e.name, child);
+      await this.grepfile(dir, e.name, child);
     }
   }
 
-  /** grepfile(dirdesc, name, follow = false, command_line = false). */
-  private async recursedFile(dir: MachPort, name: string, path: string): Promise<void> {
+  /**
+   * grepfile(dirdesc, name, follow, command_line): a command-line operand (dir null: looked
+   * up from the working directory, symlinks followed) or a name met while recursing in
+   * `dir` (opened with O_NOLINK, grep's O_NOFOLLOW), opened and searched; `path` is the
+   * name grep shows.
+   */
+  private async grepfile(dir: MachPort | null, name: string, path: string): Promise<void> {
     let port: MachPort;
     try {
-      port = await lookup_retry(this.ctx, dir, name, O_READ | O_NOLINK);
+      port = dir === null ? await file_name_lookup(this.ctx, name, O_READ) : await lookup_retry(this.ctx, dir, name, O_READ | O_NOLINK);
     } catch (e) {
       this.suppressible(path, this.errorCode(e));
       return;
     }
     try {
-      let st: IoStat;
-      try {
-        st = await fstat(port);
-      } catch (e) {
-        this.suppressible(path, this.errorCode(e));
-        return;
-      }
-      const t = st.st_mode & S_IFMT;
-      if (t === S_IFLNK) return; // O_NOFOLLOW met a symlink: ELOOP, silently skipped
-      if (t === S_IFDIR || isDeviceMode(st.st_mode)) return;
-      await this.grepDesc(port, st, path);
+      await this.grepdesc(port, path, dir === null);
     } finally {
       await port_close(port);
     }
   }
 
-  /** grepdesc: search one open file, then print its count / name. */
-  private async grepDesc(port: MachPort, st: IoStat, path: string): Promise<void> {
+  /**
+   * grepdesc: fstat the open file; a command-line directory is walked (-r) or refused, a
+   * symlink, directory or device met while recursing is skipped; else search it, then print
+   * its count / name.
+   */
+  private async grepdesc(port: MachPort, path: string, commandLine: boolean): Promise<void> {
+    let st: IoStat;
+    try {
+      st = await fstat(port);
+    } catch (e) {
+      this.suppressible(path, this.errorCode(e));
+      return;
+    }
+    if (commandLine) {
+      if (this.outFile < 0) this.outFile = isDirMode(st.st_mode) ? 1 : 0;
+      if (isDirMode(st.st_mode)) {
+        if (this.o.recursive) await this.walk(port, ftsRootPath(path), new Set([st.st_ino]));
+        else this.suppressible(path, EISDIR);
+        return;
+      }
+    } else {
+      if ((st.st_mode & S_IFMT) === S_IFLNK) return; // O_NOFOLLOW met a symlink: ELOOP, silently skipped
+      if (isDirMode(st.st_mode) || isDeviceMode(st.st_mode)) return;
+    }
     const name = this.shown(path);
     this.stats.files++;
-    const count = await this.grepFile(port, st, name);
+    const count = await this.grepBuffer(port, st, name);
     this.stats.selected += count;
     if (this.o.count && !this.o.filesWithMatches && !this.o.quiet) {
       if (this.outFile > 0) this.writeStr(`${name}:`);
@@ -972,7 +960,7 @@ class GrepRun {
   }
 
   /** grep(): the buffer loop of one file. Returns the lines selected (a read error is reported). */
-  private async grepFile(port: MachPort, st: IoStat, name: string): Promise<number> {
+  private async grepBuffer(port: MachPort, st: IoStat, name: string): Promise<number> {
     const o = this.o;
     const textMode = o.binaryFiles === 'text';
     // reset()
