@@ -63,6 +63,20 @@ export class VmMapEntry implements RbNode<VmMapEntry> {
     max_protection: vm_prot_t,
     inheritance: vm_inherit_t,
   ) {
+    this.init(start, end, object, offset, needs_copy, protection, max_protection, inheritance);
+  }
+
+  /* The attributes of a fresh record: the range and mapping given, unshared and unwired. */
+  init(
+    start: number,
+    end: number,
+    object: VmObject | null,
+    offset: number,
+    needs_copy: boolean,
+    protection: vm_prot_t,
+    max_protection: vm_prot_t,
+    inheritance: vm_inherit_t,
+  ): this {
     this.vme_start = start;
     this.vme_end = end;
     this.object = object;
@@ -71,6 +85,9 @@ export class VmMapEntry implements RbNode<VmMapEntry> {
     this.protection = protection;
     this.max_protection = max_protection;
     this.inheritance = inheritance;
+    this.is_shared = false;
+    this.wired_count = 0;
+    return this;
   }
 }
 
@@ -99,17 +116,7 @@ export function vm_map_entry_create(
 ): VmMapEntry {
   const entry = vm_map_entry_cache.pop();
   if (entry === undefined) return new VmMapEntry(start, end, object, offset, needs_copy, protection, max_protection, inheritance);
-  entry.vme_start = start;
-  entry.vme_end = end;
-  entry.object = object;
-  entry.offset = offset;
-  entry.needs_copy = needs_copy;
-  entry.protection = protection;
-  entry.max_protection = max_protection;
-  entry.inheritance = inheritance;
-  entry.is_shared = false;
-  entry.wired_count = 0;
-  return entry;
+  return entry.init(start, end, object, offset, needs_copy, protection, max_protection, inheritance);
 }
 
 /**
