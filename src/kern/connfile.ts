@@ -7,7 +7,8 @@
  * directory) and the connection file `{ url, tokenFile, pid, vmLevel }` next to it. The
  * default connection file is $TSMACH_CONNECTION if set, else
  * $XDG_RUNTIME_DIR/tsmach/kernel.json, else ~/.tsmach/kernel.json; the default token
- * file is `token` in the same directory. Files are written to a temporary name created
+ * file is `token` in the same directory, and the privileged-tool token file is the token
+ * file's name with `.priv` appended. Files are written to a temporary name created
  * 0600 and renamed, so no other user ever sees them readable.
  */
 
@@ -37,6 +38,15 @@ export function defaultConnectionFile(env: NodeJS.ProcessEnv = process.env): str
 /** The token file that goes with a connection file. */
 export function defaultTokenFile(connectionFile: string): string {
   return join(dirname(connectionFile), 'token');
+}
+
+/**
+ * The privileged-tool token file that goes with a token file (`tsmach kernel` writes it,
+ * 0600, unless --no-privileged-tools): tools that need host_priv (tsmach ps, vminfo)
+ * present its token as their ticket.
+ */
+export function privilegedTokenFile(tokenFile: string): string {
+  return `${tokenFile}.priv`;
 }
 
 /** A fresh token: 32 random bytes, hex. */

@@ -32,6 +32,7 @@ import {
   encodeValue, encodeWelcome, OP_MSG, OP_REPLY_PORT, OP_STATS, SUBPROTOCOL, WireError, type KernelStats, type MsgCall,
 } from '../wire/codec.js';
 import { wireLimits, type WireLimits } from '../wire/limits.js';
+import { newToken } from './connfile.js';
 import { Kernel } from './kernel.js';
 import type { DiskOptions } from './device.js';
 import { NetnameService } from './netname.js';
@@ -73,14 +74,8 @@ export interface KernelServerOptions {
   log?: (line: string) => void;
 }
 
-/**
- * The privileged-tool token file that goes with a token file (`tsmach kernel` writes it,
- * 0600, unless --no-privileged-tools): tools that need host_priv (tsmach ps, vminfo)
- * present its token as their ticket.
- */
-export function privilegedTokenFile(tokenFile: string): string {
-  return `${tokenFile}.priv`;
-}
+/** Where the privileged-tool token lives: kern/connfile.ts, with the other files (kept here for its importers). */
+export { privilegedTokenFile } from './connfile.js';
 
 /** Tokens compared in constant time whatever their lengths. */
 function sameSecret(a: string, b: string): boolean {
@@ -117,7 +112,7 @@ export class KernelServer {
     });
     this.privilegedToken = options.privilegedToken ?? null;
     this.netname = new NetnameService();
-    this.token = options.token ?? randomBytes(32).toString('hex');
+    this.token = options.token ?? newToken();
     this.limits = wireLimits(options.limits);
     this.host = options.host ?? '127.0.0.1';
     this.log = options.log ?? (() => undefined);
